@@ -204,10 +204,8 @@ export class CatalogUnavailable extends SqlgateError {
 
 /** Tells whether `value` is any sqlgate error, including one from another copy of the package. */
 export function isSqlgateError(value: unknown): value is SqlgateError {
-  return (
-    value instanceof SqlgateError ||
-    (value instanceof Error &&
-      typeof (value as { code?: unknown }).code === 'string' &&
-      String((value as { code: string }).code).startsWith('ERR_'))
-  )
+  if (value instanceof SqlgateError) return true
+  if (!(value instanceof Error)) return false
+  const code: unknown = (value as Error & { code?: unknown }).code
+  return typeof code === 'string' && code.startsWith('ERR_')
 }

@@ -1,0 +1,147 @@
+/**
+ * The policy engine: size limit, analysis by the dialect's front end, the built-in floor, then
+ * the Casbin policy, for one request. It never throws for hostile input: a parse failure, an
+ * unsupported construct or a missing role is a denial with a reason.
+ */
+
+import type { CasbinAuthorizer } from '../authorize/casbin-authorizer.js'
+import type { Decision } from '../authorize/decision.js'
+import { isSqlgateError, SqlTooLarge } from '../errors.js'
+import type { RequestFacts } from '../extract/statement-facts.js'
+import type { Dialect, SqlFrontEnd } from '../parse/front-end.js'
+import { DecisionCache, type DecisionCacheOptions } from './decision-cache.js'
+import { decideFacts } from './decide-facts.js'
+
+export interface PolicyEngineOptions {
+  /** The loaded policy. Swap it with `setAuthorizer` to reload. */
+  readonly authorizer: CasbinAuthorizer
+  /** One front end per dialect the engine accepts. A dialect without one is denied. */
+  readonly frontEnds: Partial<Record<Dialect, SqlFrontEnd>>
+  /** Largest SQL text in UTF-8 bytes; larger text is denied before any parser sees it. Default 256 KiB. */
+  readonly maxSqlBytes?: number
+  /** Schema assumed for unqualified tables. Default `public` for postgres, `dbo` for mssql. */
+  readonly defaultSchemas?: Partial<Record<Dialect, string>>
+  /** Decision cache bounds, or `false` to decide every request afresh. */
+  readonly cache?: DecisionCacheOptions | false
+}
+
+export interface CheckRequest {
+  readonly dialect: Dialect
+  /** Roles from the verified token. An empty list is denied. */
+  readonly roles: readonly string[]
+  readonly sql: string
+  /** Policy domain: the delegation module's name. Default `default`. */
+  readonly domain?: string
+}
+
+const DEFAULT_SCHEMAS: Record<Dialect, string> = { postgres: 'public', mssql: 'dbo' }
+
+export class PolicyEngine {
+  #authorizer: CasbinAuthorizer
+  readonly #frontEnds: Partial<Record<Dialect, SqlFrontEnd>>
+  readonly #maxSqlBytes: number
+  readonly #defaultSchemas: Record<Dialect, string>
+  readonly #cache: DecisionCache | null
+
+  constructor(options: PolicyEngineOptions) {
+    this.#authorizer = options.authorizer
+    this.#frontEnds = { ...options.frontEnds }
+    this.#maxSqlBytes = options.maxSqlBytes ?? 256 * 1024
+    this.#defaultSchemas = { ...DEFAULT_SCHEMAS, ...options.defaultSchemas }
+    this.#cache = options.cache === false ? null : new DecisionCache(options.cache)
+  }
+
+  get authorizer(): CasbinAuthorizer {
+    return this.#authorizer
+  }
+
+  /** Version hash of the policy in force. */
+  get policyVersion(): string {
+    return this.#authorizer.version
+  }
+
+  /** Replaces the policy. Cached decisions of the old version can no longer be hit. */
+  setAuthorizer(authorizer: CasbinAuthorizer): void {
+    this.#authorizer = authorizer
+    this.#cache?.clear()
+  }
+
+  /** The front end for a dialect, if the engine has one. */
+  frontEnd(dialect: Dialect): SqlFrontEnd | undefined {
+    return this.#frontEnds[dialect]
+  }
+
+  /** Checks one request and returns a frozen decision. */
+  check(request: CheckRequest): Decision {
+    const authorizer = this.#authorizer
+    const domain = request.domain ?? 'default'
+    const roles = normalizeRoles(request.roles)
+    const roleKey = roles.join('\n')
+
+    const cacheKey =
+      this.#cache?.key(request.dialect, domain, roleKey, authorizer.version, request.sql) ?? null
+    if (cacheKey !== null) {
+      const cached = this.#cache?.get(cacheKey)
+      if (cached !== undefined) return cached
+    }
+
+    const decision = this.#decide(request, authorizer, domain, roles)
+    if (cacheKey !== null) this.#cache?.set(cacheKey, decision)
+    return decision
+  }
+
+  /** Parses and extracts without deciding. Throws the front end's typed errors. */
+  analyze(dialect: Dialect, sql: string): RequestFacts {
+    const frontEnd = this.#frontEnds[dialect]
+    if (frontEnd === undefined) {
+      throw new TypeError(`no front end is configured for dialect "${dialect}"`)
+    }
+    const bytes = Buffer.byteLength(sql, 'utf8')
+    if (bytes > this.#maxSqlBytes) throw new SqlTooLarge(bytes, this.#maxSqlBytes)
+    return frontEnd.analyze(sql)
+  }
+
+  #decide(
+    request: CheckRequest,
+    authorizer: CasbinAuthorizer,
+    domain: string,
+    roles: readonly string[],
+  ): Decision {
+    if (roles.length === 0) {
+      return failure(authorizer, null, 'ERR_TOKEN_CLAIM_MISSING', 'roles', 'no roles were given')
+    }
+
+    let facts: RequestFacts
+    try {
+      facts = this.analyze(request.dialect, request.sql)
+    } catch (error) {
+      if (!isSqlgateError(error)) throw error
+      return failure(authorizer, null, error.code, 'sql', error.message)
+    }
+
+    const defaultSchema = this.#defaultSchemas[request.dialect]
+    return decideFacts(authorizer, roles, domain, facts, defaultSchema)
+  }
+}
+
+/** Sorted, de-duplicated, trimmed role names without empty entries. */
+function normalizeRoles(roles: readonly string[]): string[] {
+  return [...new Set(roles.map((role) => role.trim()).filter((role) => role.length > 0))].sort()
+}
+
+function failure(
+  authorizer: CasbinAuthorizer,
+  facts: RequestFacts | null,
+  errorCode: string,
+  object: string,
+  reason: string,
+): Decision {
+  return Object.freeze({
+    allowed: false,
+    denials: Object.freeze([Object.freeze({ object, action: 'analyze', rule: 'fail-closed', reason })]),
+    grants: Object.freeze([]),
+    facts,
+    errorCode,
+    policyVersion: authorizer.version,
+  })
+}
