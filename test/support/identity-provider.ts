@@ -77,6 +77,11 @@ export class TestIdentityProvider {
   /** JWKS requests received. */
   jwksFetchCount = 0
   readonly requests: RecordedRequest[] = []
+  /**
+   * Identity provider whose JWKS verifies subject tokens. Default: this one. Set it to exchange
+   * tokens that another identity provider issued.
+   */
+  subjectTokenIssuer: TestIdentityProvider | undefined
 
   readonly #server: Server
   readonly #options: IdentityProviderOptions
@@ -160,6 +165,16 @@ export class TestIdentityProvider {
       { iss: this.issuer, sub, aud: audience, ...options.claims },
       options.lifetimeSeconds === undefined ? {} : { lifetimeSeconds: options.lifetimeSeconds },
     )
+  }
+
+  /** Restores the `ok` behaviour and zeroes the counters and the request log. */
+  reset(): void {
+    this.behaviour = 'ok'
+    this.pendingServerErrors = 0
+    this.exchangeCount = 0
+    this.issuedCount = 0
+    this.jwksFetchCount = 0
+    this.requests.length = 0
   }
 
   async close(): Promise<void> {
@@ -280,8 +295,9 @@ export class TestIdentityProvider {
 
   async #verifySubjectToken(token: string): Promise<string | undefined> {
     try {
-      const { payload } = await jwtVerify(token, createLocalJWKSet(this.jwks), {
-        issuer: this.issuer,
+      const issuer = this.subjectTokenIssuer ?? this
+      const { payload } = await jwtVerify(token, createLocalJWKSet(issuer.jwks), {
+        issuer: issuer.issuer,
       })
       return payload.sub
     } catch {
