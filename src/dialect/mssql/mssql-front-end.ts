@@ -1,0 +1,214 @@
+/**
+ * The SQL Server front end: T-SQL text to dialect-neutral facts. The T-SQL lexer decides where
+ * statements begin and end; node-sql-parser (`transactsql`) then parses each statement on its
+ * own, from a normalized rendering of the tokens, and every disagreement between the two denies.
+ */
+
+import nodeSqlParser from 'node-sql-parser/build/transactsql.js'
+
+import { SqlParseFailed, isSqlgateError } from '../../errors.js'
+import { FactBuilder } from '../../extract/fact-builder.js'
+import type {
+  RequestFacts,
+  StatementFacts,
+  StatementKind,
+} from '../../extract/statement-facts.js'
+import type { SqlFrontEnd } from '../../parse/front-end.js'
+import { MSSQL_FRONT_END_NAME, isNode, unsupported, type AstNode } from './mssql-ast.js'
+import { MssqlExtractor } from './mssql-extractor.js'
+import { analyzeMerge } from './mssql-merge.js'
+import { crossCheck, scanFloorWords } from './tsql-cross-check.js'
+import { lexTsql, isWord, type TsqlToken } from './tsql-lexer.js'
+import { normalizeStatement, type OutputColumn } from './tsql-normalizer.js'
+import { splitTsqlStatements, type TsqlStatement } from './tsql-splitter.js'
+import { analyzeTokenStatement } from './tsql-token-statements.js'
+
+const parser = new nodeSqlParser.Parser()
+
+/** The AST `type` each statement head must produce. */
+const HEAD_TYPES: Readonly<Record<string, string>> = {
+  SELECT: 'select',
+  INSERT: 'insert',
+  UPDATE: 'update',
+  DELETE: 'delete',
+  TRUNCATE: 'truncate',
+  CREATE: 'create',
+  DROP: 'drop',
+}
+
+/** Parses one rendered statement and returns its single statement node. */
+export function parseOne(text: string): AstNode {
+  let result: unknown
+  try {
+    result = parser.astify(text, { database: 'transactsql' })
+  } catch (error) {
+    throw new SqlParseFailed(MSSQL_FRONT_END_NAME, 'node-sql-parser rejected the statement', {
+      cause: error,
+    })
+  }
+
+  const nodes = Array.isArray(result) ? result : [result]
+  const [node] = nodes
+  if (nodes.length !== 1 || !isNode(node)) {
+    throw new SqlParseFailed(
+      MSSQL_FRONT_END_NAME,
+      'the parser and the T-SQL lexer disagree on the number of statements',
+    )
+  }
+  return node
+}
+
+/** The main verb of a statement that may begin with a CTE list. */
+function mainVerb(tokens: readonly TsqlToken[]): string {
+  const head = tokens[0]?.value ?? ''
+  if (head !== 'WITH') return head
+
+  let depth = 0
+  for (const token of tokens) {
+    if (token.text === '(') depth += 1
+    else if (token.text === ')') depth -= 1
+    else if (depth === 0 && isWord(token, 'SELECT', 'INSERT', 'UPDATE', 'DELETE', 'MERGE')) {
+      return token.value
+    }
+  }
+  return head
+}
+
+/** Adds the facts of `OUTPUT INSERTED.x`: the statement returns the target's columns. */
+function addOutputFacts(facts: FactBuilder, statement: StatementFacts, output: readonly OutputColumn[]): void {
+  if (output.length === 0) return
+
+  const target = statement.tables.find((table) => table.action !== 'select')
+  if (target === undefined) unsupported('OUTPUT without a target table')
+  facts.addTable(target.schema, target.name, 'select')
+  for (const item of output) facts.addColumn(target.schema, target.name, item.column, 'select')
+}
+
+/** Runs the parser path for one statement of the kinds in `HEAD_TYPES` or a CTE. */
+export function analyzeParsed(tokens: readonly TsqlToken[]): StatementFacts {
+  const verb = mainVerb(tokens)
+  if (verb === 'MERGE') {
+    if (tokens[0]?.value === 'WITH') unsupported('MERGE with a common table expression')
+    return analyzeMerge(tokens)
+  }
+
+  const normalized = normalizeStatement(tokens)
+  const ast = parseOne(normalized.text)
+  const expected = HEAD_TYPES[verb]
+  if (expected === undefined || ast['type'] !== expected) {
+    throw new SqlParseFailed(
+      MSSQL_FRONT_END_NAME,
+      'the parser and the T-SQL lexer disagree on the kind of statement',
+    )
+  }
+  crossCheck(normalized.tokens, ast)
+
+  const into = normalized.into
+  const kind: StatementKind = into !== null ? 'create' : (expected as StatementKind)
+
+  const extracted = new FactBuilder(kind)
+  new MssqlExtractor(extracted).statement(ast, null)
+
+  const facts = new FactBuilder(kind)
+  addAllFacts(facts, extracted.build(), normalized.rewrites.renamedFunctions)
+  for (const fn of normalized.rewrites.removedFunctions) {
+    facts.addFunction(fn.schema, fn.name, fn.action)
+  }
+  if (into !== null && into.name.startsWith('#')) {
+    facts.addFloor('session-state', 'SELECT INTO a temporary table')
+  } else if (into !== null) {
+    facts.addTable(into.schema, into.name, 'create')
+  }
+  scanFloorWords(tokens, facts)
+  addOutputFacts(facts, facts.build(), normalized.output)
+
+  return facts.build()
+}
+
+/** Copies every fact of `statement` into `facts`, undoing function renames of the rewrites. */
+export function addAllFacts(
+  facts: FactBuilder,
+  statement: StatementFacts,
+  renamedFunctions: ReadonlyMap<string, string> = new Map(),
+): void {
+  for (const kind of statement.kinds) facts.addKind(kind)
+  for (const table of statement.tables) facts.addTable(table.schema, table.name, table.action)
+  for (const column of statement.columns) {
+    facts.addColumn(column.schema, column.table, column.column, column.action)
+  }
+  for (const fn of statement.functions) {
+    const name = fn.schema === null ? (renamedFunctions.get(fn.name) ?? fn.name) : fn.name
+    facts.addFunction(fn.schema, name, fn.action)
+  }
+  for (const floor of statement.floor) facts.addFloor(floor.rule, floor.construct)
+}
+
+/** Merges the facts of an IF: the condition and both branches, kind of the first branch. */
+function mergeFacts(parts: readonly StatementFacts[]): StatementFacts {
+  const [first] = parts
+  if (first === undefined) unsupported('IF without a statement')
+
+  const facts = new FactBuilder(first.kind)
+  for (const part of parts) addAllFacts(facts, part)
+  return facts.build()
+}
+
+function analyzeStatement(statement: TsqlStatement): StatementFacts {
+  if (statement.kind === 'if') {
+    const branches = [statement.then, ...(statement.else === null ? [] : [statement.else])]
+    const branchFacts = branches.map(analyzeStatement)
+    const conditionFacts = analyzeCondition(statement.condition)
+    return mergeFacts([...branchFacts, conditionFacts])
+  }
+
+  const tokenFacts = analyzeTokenStatement(statement.tokens)
+  if (tokenFacts !== null) return tokenFacts
+
+  return analyzeParsed(statement.tokens)
+}
+
+/** An IF condition is read as the WHERE clause of `SELECT 1`. */
+function analyzeCondition(condition: readonly TsqlToken[]): StatementFacts {
+  const select: TsqlToken[] = [
+    { kind: 'word', text: 'SELECT', value: 'SELECT', start: 0 },
+    { kind: 'number', text: '1', value: '1', start: 0 },
+    { kind: 'word', text: 'WHERE', value: 'WHERE', start: 0 },
+    ...condition,
+  ]
+  return analyzeParsed(select)
+}
+
+/** Analyzes a whole request. */
+export function analyzeTsql(sql: string): RequestFacts {
+  const tokens = lexTsql(sql)
+  const statements = splitTsqlStatements(tokens)
+
+  return Object.freeze({
+    dialect: 'mssql',
+    frontEnd: MSSQL_FRONT_END_NAME,
+    statements: Object.freeze(statements.map(analyzeStatement)),
+  })
+}
+
+/**
+ * Creates the SQL Server front end (`node-sql-parser+tsql-lexer`, dialect `mssql`). Identifiers
+ * fold to lower case, as under SQL Server's default case-insensitive collation; an unqualified
+ * table has schema `null`, which the engine maps to `dbo`.
+ */
+export function createMssqlFrontEnd(): SqlFrontEnd {
+  return Object.freeze({
+    name: MSSQL_FRONT_END_NAME,
+    dialect: 'mssql' as const,
+    analyze(sql: string): RequestFacts {
+      try {
+        return analyzeTsql(sql)
+      } catch (error) {
+        if (isSqlgateError(error)) throw error
+        // A parser tree of an unexpected shape must deny, never crash the caller.
+        throw new SqlParseFailed(MSSQL_FRONT_END_NAME, 'the statement could not be analyzed', {
+          cause: error,
+        })
+      }
+    },
+  })
+}

@@ -1,0 +1,143 @@
+/**
+ * Checks that compare what the lexer sees with what node-sql-parser reports, and floor rules
+ * that are found from words anywhere outside literals and comments. A disagreement means the
+ * parser read the statement differently from SQL Server, so the statement is denied.
+ */
+
+import { SqlParseFailed } from '../../errors.js'
+import type { FactBuilder } from '../../extract/fact-builder.js'
+import { MSSQL_FRONT_END_NAME, fold, isNode, type AstNode } from './mssql-ast.js'
+import { TSQL_RESERVED_WORDS } from './tsql-keywords.js'
+import { isSymbol, isWord, type TsqlToken } from './tsql-lexer.js'
+
+/** Words after which SQL Server expects a table name. */
+const TABLE_CONTEXT_WORDS = new Set(['FROM', 'JOIN', 'INTO', 'UPDATE', 'DELETE', 'TABLE'])
+
+/** Functions that read files on the database server. */
+const SERVER_FILE_FUNCTIONS = new Set([
+  'FN_GET_AUDIT_FILE',
+  'FN_XE_FILE_TARGET_READ_FILE',
+  'FN_TRACE_GETTABLE',
+  'FN_DUMP_DBLOG',
+])
+
+/** Adds the floor facts that any word of the statement shows, wherever it appears. */
+export function scanFloorWords(tokens: readonly TsqlToken[], facts: FactBuilder): void {
+  tokens.forEach((token, index) => {
+    if (token.kind !== 'word') return
+
+    switch (token.value) {
+      case 'OPENROWSET':
+        facts.addFloor('remote-access', 'OPENROWSET')
+        if (isSymbol(tokens[index + 1], '(') && isWord(tokens[index + 2], 'BULK')) {
+          facts.addFloor('server-files', 'OPENROWSET(BULK)')
+        }
+        return
+      case 'OPENQUERY':
+      case 'OPENDATASOURCE':
+        facts.addFloor('remote-access', token.value)
+        return
+      case 'REVERT':
+      case 'SETUSER':
+        facts.addFloor('identity-change', token.value)
+        return
+      case 'WAITFOR':
+      case 'SHUTDOWN':
+        facts.addFloor('denial-of-service', token.value)
+        return
+      default:
+        if (SERVER_FILE_FUNCTIONS.has(token.value) && isSymbol(tokens[index + 1], '(')) {
+          facts.addFloor('server-files', `function ${token.value.toLowerCase()}`)
+        }
+    }
+  })
+}
+
+function disagree(what: string): never {
+  throw new SqlParseFailed(MSSQL_FRONT_END_NAME, `the parser and the T-SQL lexer disagree on ${what}`)
+}
+
+/** Last parts (folded) of the names that follow FROM, JOIN, INTO, UPDATE, DELETE and TABLE. */
+export function tableNamesFromTokens(tokens: readonly TsqlToken[]): Set<string> {
+  const names = new Set<string>()
+
+  tokens.forEach((token, index) => {
+    if (token.kind !== 'word' || !TABLE_CONTEXT_WORDS.has(token.value)) return
+    if (isSymbol(tokens[index - 1], '.')) return
+
+    let at = index + 1
+    let last: TsqlToken | undefined
+    for (;;) {
+      const part = tokens[at]
+      if (part === undefined) break
+      if (part.kind === 'word' || part.kind === 'quoted-identifier' || part.kind === 'temp-name') {
+        last = part
+        at += 1
+      }
+      if (!isSymbol(tokens[at], '.')) break
+      at += 1
+    }
+    if (last === undefined) return
+    // After FROM or JOIN a name followed by a parenthesis is a table-valued function call.
+    if ((token.value === 'FROM' || token.value === 'JOIN') && isSymbol(tokens[at], '(')) return
+    if (last.kind === 'word' && TSQL_RESERVED_WORDS.has(last.value)) return
+
+    names.add(fold(last.kind === 'quoted-identifier' ? last.value : last.text))
+  })
+
+  return names
+}
+
+/** Every `table` string and CTE name anywhere in a parser tree, folded. */
+function tableNamesFromAst(value: unknown, names: Set<string>): void {
+  if (Array.isArray(value)) {
+    for (const item of value) tableNamesFromAst(item, names)
+    return
+  }
+  if (!isNode(value)) return
+
+  if (typeof value['table'] === 'string') names.add(fold(value['table']))
+  if (isNode(value['name']) && typeof value['name']['value'] === 'string') {
+    names.add(fold(value['name']['value']))
+  }
+  const into = value['into']
+  if (isNode(into) && typeof into['expr'] === 'string') names.add(fold(into['expr']))
+
+  for (const child of Object.values(value)) tableNamesFromAst(child, names)
+}
+
+/** Aliases anywhere in a parser tree: every string `as` field, folded. */
+function aliasesFromAst(value: unknown, aliases: Set<string>): void {
+  if (Array.isArray(value)) {
+    for (const item of value) aliasesFromAst(item, aliases)
+    return
+  }
+  if (!isNode(value)) return
+
+  if (typeof value['as'] === 'string') aliases.add(fold(value['as']))
+  for (const child of Object.values(value)) aliasesFromAst(child, aliases)
+}
+
+/**
+ * Denies a statement when a table name the lexer sees is missing from the parser's tree, or
+ * when the parser used an unquoted reserved word as an alias (SQL Server would have ended the
+ * statement or failed there).
+ */
+export function crossCheck(tokens: readonly TsqlToken[], ast: AstNode): void {
+  const astNames = new Set<string>()
+  tableNamesFromAst(ast, astNames)
+  for (const name of tableNamesFromTokens(tokens)) {
+    if (!astNames.has(name)) disagree('the tables of the statement')
+  }
+
+  const reserved = new Set(
+    tokens
+      .filter((token) => token.kind === 'word' && TSQL_RESERVED_WORDS.has(token.value))
+      .map((token) => token.value.toLowerCase()),
+  )
+  const aliases = new Set<string>()
+  aliasesFromAst(ast, aliases)
+  for (const alias of aliases) {
+    if (reserved.has(alias)) disagree('a reserved word used as an alias')
+  }
+}

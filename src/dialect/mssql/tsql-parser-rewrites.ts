@@ -1,0 +1,171 @@
+/**
+ * Token rewrites for valid T-SQL that node-sql-parser 5.4 rejects. Each rewrite keeps every
+ * table, column and function reference of the original, so the facts stay complete; where a
+ * rewrite changes a function name, the change is recorded and undone on the facts.
+ */
+
+import type { FunctionFact } from '../../extract/statement-facts.js'
+import { isSymbol, isWord, type TsqlToken } from './tsql-lexer.js'
+
+export interface RewriteResult {
+  /** Function names the parser will report in place of the real ones: parser name to real name. */
+  readonly renamedFunctions: ReadonlyMap<string, string>
+  /** Functions that a rewrite removed from the text and that must be added to the facts. */
+  readonly removedFunctions: readonly FunctionFact[]
+}
+
+/** Words that end the pattern operand of LIKE. */
+const LIKE_OPERAND_END = new Set([
+  'AND', 'OR', 'ORDER', 'GROUP', 'HAVING', 'ESCAPE', 'THEN', 'WHEN', 'ELSE', 'END', 'UNION',
+  'EXCEPT', 'INTERSECT', 'FROM', 'WHERE', 'OPTION', 'FOR', 'COLLATE',
+])
+
+function number(at: TsqlToken): TsqlToken {
+  return { kind: 'number', text: '1', value: '1', start: at.start }
+}
+
+function symbol(text: string, at: TsqlToken): TsqlToken {
+  return { kind: 'punctuation', text, value: text, start: at.start }
+}
+
+/** Index of the `)` that closes the `(` at `open`. */
+function closing(tokens: readonly TsqlToken[], open: number): number {
+  let depth = 0
+  for (let index = open; index < tokens.length; index += 1) {
+    if (isSymbol(tokens[index], '(')) depth += 1
+    else if (isSymbol(tokens[index], ')')) {
+      depth -= 1
+      if (depth === 0) return index
+    }
+  }
+  return -1
+}
+
+/** Index of the `(` that opens the `)` at `close`. */
+function opening(tokens: readonly TsqlToken[], close: number): number {
+  let depth = 0
+  for (let index = close; index >= 0; index -= 1) {
+    if (isSymbol(tokens[index], ')')) depth += 1
+    else if (isSymbol(tokens[index], '(')) {
+      depth -= 1
+      if (depth === 0) return index
+    }
+  }
+  return -1
+}
+
+/** `OFFSET @n ROWS FETCH NEXT @m ROWS ONLY`: the parser takes only numbers there. */
+function rewritePagingVariables(tokens: TsqlToken[]): void {
+  tokens.forEach((token, index) => {
+    const afterFetch = isWord(tokens[index - 2], 'FETCH') && isWord(tokens[index - 1], 'NEXT', 'FIRST')
+    if (token.kind === 'variable' && (isWord(tokens[index - 1], 'OFFSET') || afterFetch)) {
+      tokens[index] = number(token)
+    }
+  })
+}
+
+/** `TOP n WITH TIES`: ties change how many rows return, not which tables are read. */
+function removeWithTies(tokens: TsqlToken[]): void {
+  for (let index = tokens.length - 2; index >= 0; index -= 1) {
+    if (isWord(tokens[index], 'WITH') && isWord(tokens[index + 1], 'TIES')) tokens.splice(index, 2)
+  }
+}
+
+/** `LIKE a + b`: the parser needs the concatenated pattern in parentheses. */
+function parenthesizeLikePatterns(tokens: TsqlToken[]): void {
+  for (let index = tokens.length - 1; index >= 0; index -= 1) {
+    const like = tokens[index] as TsqlToken
+    if (!isWord(like, 'LIKE')) continue
+
+    let end = index + 1
+    let depth = 0
+    while (end < tokens.length) {
+      const token = tokens[end] as TsqlToken
+      if (isSymbol(token, '(')) depth += 1
+      else if (isSymbol(token, ')')) {
+        if (depth === 0) break
+        depth -= 1
+      } else if (depth === 0 && (isSymbol(token, ',') || isSymbol(token, ';'))) break
+      else if (depth === 0 && token.kind === 'word' && LIKE_OPERAND_END.has(token.value)) break
+      end += 1
+    }
+    if (end === index + 1) continue
+    tokens.splice(end, 0, symbol(')', like))
+    tokens.splice(index + 1, 0, symbol('(', like))
+  }
+}
+
+/** `NEXT VALUE FOR seq` advances a sequence: a write, reported as a modifying function. */
+function replaceNextValueFor(tokens: TsqlToken[], removed: FunctionFact[]): void {
+  for (let index = tokens.length - 3; index >= 0; index -= 1) {
+    const first = tokens[index] as TsqlToken
+    if (!isWord(first, 'NEXT') || !isWord(tokens[index + 1], 'VALUE')) continue
+    if (!isWord(tokens[index + 2], 'FOR')) continue
+
+    let end = index + 3
+    while (
+      tokens[end]?.kind === 'word' ||
+      tokens[end]?.kind === 'quoted-identifier' ||
+      isSymbol(tokens[end], '.')
+    ) {
+      end += 1
+    }
+    tokens.splice(index, end - index, number(first))
+    removed.push({ schema: null, name: 'next value for', action: 'modify' })
+  }
+}
+
+/**
+ * `f(x) WITHIN GROUP (ORDER BY y DESC)` becomes `f(x, y)`: the ordering columns are still read,
+ * and the parser reads them as arguments.
+ */
+function foldWithinGroup(tokens: TsqlToken[]): void {
+  for (let index = tokens.length - 1; index >= 0; index -= 1) {
+    if (!isWord(tokens[index], 'WITHIN') || !isWord(tokens[index + 1], 'GROUP')) continue
+    if (!isSymbol(tokens[index + 2], '(') || !isWord(tokens[index + 3], 'ORDER')) continue
+    if (!isWord(tokens[index + 4], 'BY') || !isSymbol(tokens[index - 1], ')')) continue
+
+    const close = closing(tokens, index + 2)
+    if (close < 0 || opening(tokens, index - 1) < 0) continue
+
+    let depth = 0
+    const items = tokens.slice(index + 5, close).filter((token) => {
+      if (isSymbol(token, '(')) depth += 1
+      else if (isSymbol(token, ')')) depth -= 1
+      return depth > 0 || !isWord(token, 'ASC', 'DESC')
+    })
+    const comma = symbol(',', tokens[index] as TsqlToken)
+    tokens.splice(index - 1, close - index + 2, comma, ...items, tokens[index - 1] as TsqlToken)
+  }
+}
+
+/** `COUNT_BIG` is `COUNT` returning bigint; the parser only knows `COUNT(*)`. */
+function renameCountBig(
+  tokens: TsqlToken[],
+  renamed: Map<string, string>,
+  removed: FunctionFact[],
+): void {
+  const hasCount = tokens.some((token) => isWord(token, 'COUNT'))
+  tokens.forEach((token, index) => {
+    if (!isWord(token, 'COUNT_BIG') || !isSymbol(tokens[index + 1], '(')) return
+    tokens[index] = { kind: 'word', text: 'COUNT', value: 'COUNT', start: token.start }
+    // With a real COUNT in the statement the parser's `count` must stay, so add count_big.
+    if (hasCount) removed.push({ schema: null, name: 'count_big', action: 'execute' })
+    else renamed.set('count', 'count_big')
+  })
+}
+
+/** Applies every rewrite in place. */
+export function rewriteForParser(tokens: TsqlToken[]): RewriteResult {
+  const renamedFunctions = new Map<string, string>()
+  const removedFunctions: FunctionFact[] = []
+
+  rewritePagingVariables(tokens)
+  removeWithTies(tokens)
+  replaceNextValueFor(tokens, removedFunctions)
+  foldWithinGroup(tokens)
+  parenthesizeLikePatterns(tokens)
+  renameCountBig(tokens, renamedFunctions, removedFunctions)
+
+  return { renamedFunctions, removedFunctions }
+}

@@ -1,0 +1,235 @@
+/**
+ * Statements decided from tokens alone. node-sql-parser returns untyped assignment nodes for
+ * `EXEC('...')`, `EXECUTE AS`, `SETUSER` and many others, so these never reach it: each one is
+ * either described completely here or denied by name.
+ */
+
+import { FactBuilder } from '../../extract/fact-builder.js'
+import type { StatementFacts, StatementKind } from '../../extract/statement-facts.js'
+import type { FloorRuleId } from '../../floor/floor-rules.js'
+import { unsupported } from './mssql-ast.js'
+import { isSymbol, isWord, type TsqlToken } from './tsql-lexer.js'
+
+/** Statement heads that go to node-sql-parser. */
+export const PARSED_HEADS: ReadonlySet<string> = new Set([
+  'SELECT',
+  'INSERT',
+  'UPDATE',
+  'DELETE',
+  'WITH',
+  'TRUNCATE',
+  'MERGE',
+])
+
+/** Heads that are one floor construct, with the kind and rule they map to. */
+const FLOOR_HEADS: Readonly<Record<string, [StatementKind, FloorRuleId, string]>> = {
+  REVERT: ['revert', 'identity-change', 'REVERT'],
+  SETUSER: ['other', 'identity-change', 'SETUSER'],
+  USE: ['use', 'session-state', 'USE'],
+  WAITFOR: ['waitfor', 'denial-of-service', 'WAITFOR'],
+  SHUTDOWN: ['other', 'denial-of-service', 'SHUTDOWN'],
+  KILL: ['other', 'server-processes', 'KILL'],
+  DBCC: ['other', 'server-processes', 'DBCC'],
+  RECONFIGURE: ['other', 'server-processes', 'RECONFIGURE'],
+  CHECKPOINT: ['checkpoint', 'server-processes', 'CHECKPOINT'],
+  COMMIT: ['transaction', 'transaction-control', 'COMMIT'],
+  ROLLBACK: ['transaction', 'transaction-control', 'ROLLBACK'],
+  SAVE: ['transaction', 'transaction-control', 'SAVE TRANSACTION'],
+  BULK: ['copy', 'server-files', 'BULK INSERT'],
+  BACKUP: ['other', 'server-files', 'BACKUP'],
+  RESTORE: ['other', 'server-files', 'RESTORE'],
+  DUMP: ['other', 'server-files', 'DUMP'],
+  LOAD: ['other', 'server-files', 'LOAD'],
+}
+
+/** System procedures that break a floor rule when called with EXEC. */
+const PROCEDURE_FLOOR: ReadonlyArray<[RegExp, FloorRuleId]> = [
+  [/^sp_executesql$/u, 'dynamic-sql'],
+  [/^sp_(prepare|prepexec|prepexecrpc|execute|unprepare|cursor)/u, 'dynamic-sql'],
+  [/^xp_/u, 'server-programs'],
+  [/^sp_oa/u, 'server-programs'],
+  [/^sp_execute_external_script$/u, 'server-programs'],
+  [/^sp_configure$/u, 'server-processes'],
+  [/^sp_(addlinkedserver|addlinkedsrvlogin|serveroption|dropserver)$/u, 'remote-access'],
+  [/^sp_(setapprole|unsetapprole)$/u, 'identity-change'],
+  [/^sp_(set_session_context|reset_connection)$/u, 'session-state'],
+]
+
+function single(kind: StatementKind, rule: FloorRuleId, construct: string): StatementFacts {
+  const facts = new FactBuilder(kind)
+  facts.addFloor(rule, construct)
+  return facts.build()
+}
+
+/**
+ * Describes a statement that is decided from its tokens, or returns `null` when the statement
+ * goes to the parser.
+ * @throws SqlUnsupported for a statement that neither path describes.
+ */
+export function analyzeTokenStatement(tokens: readonly TsqlToken[]): StatementFacts | null {
+  const first = tokens[0]
+  if (first === undefined || first.kind !== 'word') {
+    unsupported('statement that does not start with a T-SQL keyword')
+  }
+  const head = first.value
+  if (PARSED_HEADS.has(head)) return null
+
+  const floor = FLOOR_HEADS[head]
+  if (floor !== undefined) return single(...floor)
+
+  switch (head) {
+    case 'EXEC':
+    case 'EXECUTE':
+      return analyzeExec(tokens)
+    case 'SET':
+      if (tokens[1]?.kind === 'variable') unsupported('SET @variable')
+      return single('set', 'session-state', `SET ${optionName(tokens[1])}`)
+    case 'BEGIN':
+      if (isWord(tokens[1], 'TRAN', 'TRANSACTION', 'DISTRIBUTED')) {
+        return single('transaction', 'transaction-control', 'BEGIN TRANSACTION')
+      }
+      return unsupported('BEGIN ... END block')
+    case 'GRANT':
+    case 'REVOKE':
+    case 'DENY':
+      return analyzePermission(tokens, head)
+    case 'DECLARE':
+      return analyzeDeclare(tokens)
+    case 'CREATE':
+    case 'DROP':
+      if (isWord(tokens[1], 'TABLE')) return null
+      return unsupported(`${head} ${objectClass(tokens[1])}`)
+    default:
+      return unsupported(head)
+  }
+}
+
+/** A SET option name when it is a plain word, for the floor construct. */
+function optionName(token: TsqlToken | undefined): string {
+  return token?.kind === 'word' && /^[A-Z_]+$/u.test(token.value) ? token.value : 'option'
+}
+
+/** The object class after CREATE, ALTER or DROP, when it is a plain keyword. */
+function objectClass(token: TsqlToken | undefined): string {
+  return token?.kind === 'word' && /^[A-Z_]+$/u.test(token.value) ? token.value : 'object'
+}
+
+/** Reads a dotted name; empty parts (`master..xp_cmdshell`) count as parts. */
+function readName(tokens: readonly TsqlToken[], start: number): [string[], number] {
+  const parts: string[] = []
+  let index = start
+  for (;;) {
+    const token = tokens[index]
+    if (token?.kind === 'word' || token?.kind === 'quoted-identifier') {
+      parts.push((token.kind === 'word' ? token.text : token.value).toLowerCase())
+      index += 1
+    } else {
+      parts.push('')
+    }
+    if (!isSymbol(tokens[index], '.')) return [parts, index]
+    index += 1
+  }
+}
+
+function analyzeExec(tokens: readonly TsqlToken[]): StatementFacts {
+  let index = 1
+  const next = tokens[index]
+
+  if (isWord(next, 'AS')) return single('other', 'identity-change', 'EXECUTE AS')
+  if (isSymbol(next, '(')) return single('execute', 'dynamic-sql', 'EXEC of a string')
+  if (next?.kind === 'variable') {
+    if (!isSymbol(tokens[index + 1], '=')) {
+      return single('execute', 'dynamic-sql', 'EXEC of a procedure named by a variable')
+    }
+    index += 2
+  }
+
+  const [parts, afterName] = readName(tokens, index)
+  const name = parts[parts.length - 1] ?? ''
+  if (name === '') unsupported('EXEC without a procedure name')
+
+  const facts = new FactBuilder('call')
+  for (const [pattern, rule] of PROCEDURE_FLOOR) {
+    if (pattern.test(name)) facts.addFloor(rule, `procedure ${name}`)
+  }
+  if (parts.length > 2) unsupported('EXEC of a procedure in another database')
+  if (parts.some((part) => part === '')) unsupported('EXEC of a procedure name with an empty part')
+
+  const schema = parts.length === 2 ? (parts[0] as string) : null
+  facts.addFunction(schema, name, 'execute')
+  readExecArguments(tokens, afterName, facts)
+
+  return facts.build()
+}
+
+/** Accepts only constant and variable arguments, so no expression can hide a query. */
+function readExecArguments(tokens: readonly TsqlToken[], start: number, facts: FactBuilder): void {
+  let index = start
+
+  while (index < tokens.length) {
+    if (isWord(tokens[index], 'WITH') && isWord(tokens[index + 1], 'RECOMPILE')) {
+      index += 2
+      continue
+    }
+    if (isWord(tokens[index], 'AT')) {
+      facts.addFloor('remote-access', 'EXEC AT a linked server')
+      return
+    }
+
+    if (tokens[index]?.kind === 'variable' && isSymbol(tokens[index + 1], '=')) index += 2
+    if (isSymbol(tokens[index], '-') || isSymbol(tokens[index], '+')) index += 1
+
+    const value = tokens[index]
+    const constant =
+      value !== undefined &&
+      (value.kind === 'string' ||
+        value.kind === 'number' ||
+        value.kind === 'variable' ||
+        value.kind === 'word' ||
+        value.kind === 'quoted-identifier')
+    if (!constant) unsupported('EXEC argument that is not a constant or a variable')
+    index += 1
+
+    if (isWord(tokens[index], 'OUTPUT', 'OUT')) index += 1
+    if (index >= tokens.length) return
+    if (!isSymbol(tokens[index], ',')) unsupported('EXEC argument that is not a constant or a variable')
+    index += 1
+  }
+}
+
+function analyzePermission(tokens: readonly TsqlToken[], head: string): StatementFacts {
+  const kind = head === 'REVOKE' ? 'revoke' : 'grant'
+  const facts = new FactBuilder(kind)
+  const onIndex = tokens.findIndex((token) => isWord(token, 'ON'))
+  if (onIndex < 0) return facts.build()
+
+  let index = onIndex + 1
+  if (isSymbol(tokens[index + 1], '::')) {
+    if (!isWord(tokens[index], 'OBJECT')) unsupported(`${head} on a securable other than an object`)
+    index += 2
+  }
+  const [parts, after] = readName(tokens, index)
+  if (parts.length > 2 || parts.some((part) => part === '')) {
+    unsupported(`${head} on a name of unknown shape`)
+  }
+  if (isSymbol(tokens[after], '(')) unsupported(`${head} on columns`)
+
+  const name = parts[parts.length - 1] as string
+  facts.addTable(parts.length === 2 ? (parts[0] as string) : null, name, kind)
+  return facts.build()
+}
+
+/** `DECLARE @name type [, ...]` without initial values, cursors or table variables. */
+function analyzeDeclare(tokens: readonly TsqlToken[]): StatementFacts {
+  for (const token of tokens.slice(1)) {
+    const allowed =
+      token.kind === 'variable' ||
+      token.kind === 'number' ||
+      (token.kind === 'word' && !['CURSOR', 'TABLE', 'SELECT'].includes(token.value)) ||
+      isSymbol(token, ',') ||
+      isSymbol(token, '(') ||
+      isSymbol(token, ')')
+    if (!allowed) unsupported('DECLARE with an initial value, a cursor or a table')
+  }
+  return new FactBuilder('declare').build()
+}
