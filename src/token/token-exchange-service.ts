@@ -196,7 +196,9 @@ export class TokenExchangeService {
 
     return JSON.stringify(values, (name, value: unknown) => {
       if (name === 'keySet' && typeof value === 'object' && value !== null) {
-        return 'jwksUrl' in value ? remoteKeySetId(value) : `object-${this.#objectId(value)}`
+        return 'jwksUrl' in value
+          ? remoteKeySetId(value as RemoteKeySetSource)
+          : `object-${this.#objectId(value)}`
       }
 
       return value instanceof URL ? value.href : value

@@ -53,10 +53,13 @@ beforeEach(() => {
   partner.reset()
 })
 
+/** Changes to the default test configuration; `undefined` removes a setting. */
+type ConfigOverrides = { [K in keyof TokenExchangeConfig]?: TokenExchangeConfig[K] | undefined }
+
 /** A configuration for `provider`, trusting requestor tokens that `corp` issued. */
 function configFor(
   provider: TestIdentityProvider,
-  overrides: Partial<TokenExchangeConfig> = {},
+  overrides: ConfigOverrides = {},
 ): TokenExchangeConfig {
   return createTokenExchangeConfig({
     idpName: provider === corp ? 'corp' : 'partner',
@@ -76,7 +79,7 @@ function configFor(
     retryDelayMs: 10,
     timeoutMs: 1000,
     ...overrides,
-  })
+  } as TokenExchangeConfig)
 }
 
 function subjectToken(sub = 'user-1', lifetimeSeconds?: number): Promise<string> {
@@ -542,7 +545,7 @@ describe('TokenExchangeService secrets', () => {
 })
 
 describe('TokenExchangeService config', () => {
-  const invalid: [string, Partial<TokenExchangeConfig>][] = [
+  const invalid: [string, ConfigOverrides][] = [
     ['plain http to a remote host', { tokenEndpoint: 'http://idp.example.com/token' }],
     ['no key set', { jwksUrl: undefined }],
     ['empty client id', { clientId: '' }],
