@@ -35,10 +35,7 @@ export interface ExchangeSettings {
   readonly retryDelayMs: number
   readonly maxRetryDelayMs: number
   readonly maxResponseBytes: number
-  /**
-   * Every setting that changes the exchange result, secret excluded. Part of the cache key, so
-   * two configurations never share cache entries.
-   */
+  /** Settings that change the exchange result, secret excluded. Hashed into every cache key. */
   readonly fingerprint: string
 }
 

@@ -15,7 +15,7 @@ import type { TokenActor, VerifiedIdentity } from './verified-identity.js'
 export interface IdentityClaimOptions {
   /** Claim holding the database role to impersonate. Default `legacy_name`. */
   readonly legacyNameClaim?: string
-  /** Which database's role names the claim may hold. Default `postgres`. */
+  /** Role name rules that the claim must follow. Default `postgres`. */
   readonly legacyNameFormat?: LegacyNameFormat
   /** Claim holding the policy roles, a JSON array of non-empty strings. Default `roles`. */
   readonly rolesClaim?: string

@@ -92,7 +92,7 @@ function describe(error: unknown): [TokenInvalidReason, string] {
   }
 
   if (error instanceof errors.JOSEError || isFetchFailure(error)) {
-    // A failed JWKS fetch: non-200 answer, unparsable body or network error.
+    // A failed JWKS fetch: non-200 response, unparsable body or network error.
     return ['key-set-unavailable', 'key set could not be fetched']
   }
 

@@ -66,7 +66,7 @@ export class KeySet {
   readonly kind: KeySetKind
   /** Length of the HMAC secret in bytes, 0 for an asymmetric key set. */
   readonly secretBytes: number
-  /** Where the keys come from, without key material: `inline`, `file`, `remote` or `secret`. */
+  /** Source kind of the keys, without key material: `inline`, `file`, `remote` or `secret`. */
   readonly origin: 'inline' | 'file' | 'remote' | 'secret'
   #load: () => Promise<KeyInput>
   #loaded: Promise<KeyInput> | undefined

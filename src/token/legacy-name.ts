@@ -1,9 +1,9 @@
 /**
- * Validation of the database role name that a token asks sqlgate to impersonate.
+ * Validation of the database role name that a token names for impersonation.
  */
 
 /**
- * Which database's role names to accept.
+ * Role name rules of one database.
  * - `postgres`: 1 to 63 bytes of UTF-8 (PostgreSQL's NAMEDATALEN - 1), no backslash.
  * - `sqlserver`: 1 to 128 characters (`sysname`), optionally one `DOMAIN\user` backslash with a
  *   non-empty part on each side, and no square brackets.

@@ -95,7 +95,7 @@ async function postOnce(
       await response.body?.cancel()
       throw new TokenExchangeFailed(
         'unexpected_redirect',
-        `identity provider "${settings.idpName}" answered the token exchange with a redirect`,
+        `identity provider "${settings.idpName}" responded to the token exchange with a redirect`,
         { status },
       )
     }

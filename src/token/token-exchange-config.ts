@@ -14,7 +14,7 @@ export const TOKEN_TYPE_ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_
 export const TOKEN_TYPE_JWT = 'urn:ietf:params:oauth:token-type:jwt'
 
 /**
- * How the requestor's token is checked before it is sent to the identity provider.
+ * Check of the requestor's token before it is sent to the identity provider.
  * - One or more JWT verification settings: the token must verify under the entry whose `issuer`
  *   matches its `iss` claim (one JWKS per issuer).
  * - `'identity-provider'`: no local check, for opaque access tokens that only the identity
@@ -63,7 +63,7 @@ export interface TokenExchangeConfig {
   readonly clientAuth?: 'basic' | 'post'
   /** TE-JWT claim with the database role to impersonate. Default `legacy_name`. */
   readonly requiredClaim?: string
-  /** Which database's role names `requiredClaim` may hold. Default `postgres`. */
+  /** Role name rules that `requiredClaim` must follow. Default `postgres`. */
   readonly legacyNameFormat?: LegacyNameFormat
   /** TE-JWT claim with the policy roles, a JSON array of strings. Default `roles`. */
   readonly rolesClaim?: string

@@ -6,7 +6,7 @@
 export type TokenActor = Readonly<Record<string, unknown>>
 
 /**
- * A verified end user. Frozen, and holds no token: nothing in it is a credential.
+ * A verified end user. Frozen, and contains no token: nothing in it is a credential.
  */
 export interface VerifiedIdentity {
   /** The `sub` claim. */

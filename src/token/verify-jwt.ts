@@ -12,7 +12,7 @@ import { toTokenError } from './jose-error.js'
 import { KeySet, createKeySet } from './key-set.js'
 import type { KeySetSource } from './key-set.js'
 
-/** What a JWT must satisfy besides sqlgate's identity claims. */
+/** Checks of a JWT besides sqlgate's identity claims. */
 export interface JwtVerificationOptions {
   /**
    * Keys that may sign the token. Pass a {@link KeySet} from `createKeySet` to share one key set
