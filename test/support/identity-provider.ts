@@ -16,7 +16,7 @@ export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exch
 export const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt'
 
 /**
- * How the token endpoint answers a valid exchange request.
+ * Token endpoint response to a valid exchange request.
  * - `ok`: issues a TE-JWT for the requested audience.
  * - `slow`: issues it after `delayMs`.
  * - `server-error`: HTTP 500 with `error=server_error`.
@@ -66,9 +66,9 @@ export interface RecordedRequest {
 export class TestIdentityProvider {
   /** Behaviour of the token endpoint. */
   behaviour: ExchangeBehaviour = 'ok'
-  /** Answer delay of the `slow` behaviour in milliseconds. */
+  /** Response delay of the `slow` behaviour in milliseconds. */
   delayMs = 2000
-  /** Number of coming token endpoint requests to answer with HTTP 500 before `behaviour`. */
+  /** Number of next token endpoint requests that get HTTP 500 before `behaviour` applies. */
   pendingServerErrors = 0
   /** Token endpoint requests received, including failed ones. */
   exchangeCount = 0

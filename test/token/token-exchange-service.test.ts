@@ -56,7 +56,7 @@ beforeEach(() => {
 /** Changes to the default test configuration; `undefined` removes a setting. */
 type ConfigOverrides = { [K in keyof TokenExchangeConfig]?: TokenExchangeConfig[K] | undefined }
 
-/** A configuration for `provider`, trusting requestor tokens that `corp` issued. */
+/** Builds a configuration for `provider` that trusts requestor tokens issued by `corp`. */
 function configFor(
   provider: TestIdentityProvider,
   overrides: ConfigOverrides = {},
