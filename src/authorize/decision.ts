@@ -1,4 +1,4 @@
-import type { Denial } from '../errors.js'
+import type { Denial, SqlgateError } from '../errors.js'
 import type { RequestFacts } from '../extract/statement-facts.js'
 
 /** A policy line or floor rule that allowed one fact. */
@@ -18,8 +18,10 @@ export interface Decision {
   readonly grants: readonly Grant[]
   /** The facts that were checked, or `null` when the SQL could not be analyzed. */
   readonly facts: RequestFacts | null
-  /** Error code when analysis failed, for example `ERR_SQL_PARSE_FAILED`. */
+  /** `ERR_ACCESS_DENIED` for a policy or floor denial, the analysis error's code otherwise. */
   readonly errorCode: string | null
+  /** The typed error that stopped analysis (parse failure, unsupported construct, too large). */
+  readonly error: SqlgateError | null
   /** Hash of the policy files that decided. */
   readonly policyVersion: string
 }

@@ -86,6 +86,7 @@ export function decideFacts(
     grants: Object.freeze(grants.map((grant) => Object.freeze(grant))),
     facts,
     errorCode: denials.length === 0 ? null : 'ERR_ACCESS_DENIED',
+    error: null,
     policyVersion: authorizer.version,
   })
 }

@@ -6,7 +6,7 @@
 
 import type { CasbinAuthorizer } from '../authorize/casbin-authorizer.js'
 import type { Decision } from '../authorize/decision.js'
-import { isSqlgateError, SqlTooLarge } from '../errors.js'
+import { isSqlgateError, SqlTooLarge, TokenClaimMissing, type SqlgateError } from '../errors.js'
 import type { RequestFacts } from '../extract/statement-facts.js'
 import type { Dialect, SqlFrontEnd } from '../parse/front-end.js'
 import { DecisionCache, type DecisionCacheOptions } from './decision-cache.js'
@@ -32,6 +32,12 @@ export interface CheckRequest {
   readonly sql: string
   /** Policy domain: the delegation module's name. Default `default`. */
   readonly domain?: string
+  /**
+   * Schema that unqualified tables resolve to. A module passes the first schema of the
+   * search_path it sets, so the policy judges the table the server will use.
+   * Default: the engine's default schema for the dialect.
+   */
+  readonly defaultSchema?: string
 }
 
 const DEFAULT_SCHEMAS: Record<Dialect, string> = { postgres: 'public', mssql: 'dbo' }
@@ -78,14 +84,16 @@ export class PolicyEngine {
     const roles = normalizeRoles(request.roles)
     const roleKey = roles.join('\n')
 
+    const defaultSchema = request.defaultSchema ?? this.#defaultSchemas[request.dialect]
+    const scopeKey = `${domain}\0${defaultSchema}`
     const cacheKey =
-      this.#cache?.key(request.dialect, domain, roleKey, authorizer.version, request.sql) ?? null
+      this.#cache?.key(request.dialect, scopeKey, roleKey, authorizer.version, request.sql) ?? null
     if (cacheKey !== null) {
       const cached = this.#cache?.get(cacheKey)
       if (cached !== undefined) return cached
     }
 
-    const decision = this.#decide(request, authorizer, domain, roles)
+    const decision = this.#decide(request, authorizer, domain, roles, defaultSchema)
     if (cacheKey !== null) this.#cache?.set(cacheKey, decision)
     return decision
   }
@@ -106,9 +114,10 @@ export class PolicyEngine {
     authorizer: CasbinAuthorizer,
     domain: string,
     roles: readonly string[],
+    defaultSchema: string,
   ): Decision {
     if (roles.length === 0) {
-      return failure(authorizer, null, 'ERR_TOKEN_CLAIM_MISSING', 'roles', 'no roles were given')
+      return failure(authorizer, new TokenClaimMissing('roles', 'no roles were given'), 'roles')
     }
 
     let facts: RequestFacts
@@ -116,10 +125,9 @@ export class PolicyEngine {
       facts = this.analyze(request.dialect, request.sql)
     } catch (error) {
       if (!isSqlgateError(error)) throw error
-      return failure(authorizer, null, error.code, 'sql', error.message)
+      return failure(authorizer, error, 'sql')
     }
 
-    const defaultSchema = this.#defaultSchemas[request.dialect]
     return decideFacts(authorizer, roles, domain, facts, defaultSchema)
   }
 }
@@ -129,19 +137,15 @@ function normalizeRoles(roles: readonly string[]): string[] {
   return [...new Set(roles.map((role) => role.trim()).filter((role) => role.length > 0))].sort()
 }
 
-function failure(
-  authorizer: CasbinAuthorizer,
-  facts: RequestFacts | null,
-  errorCode: string,
-  object: string,
-  reason: string,
-): Decision {
+function failure(authorizer: CasbinAuthorizer, error: SqlgateError, object: string): Decision {
+  const denial = { object, action: 'analyze', rule: 'fail-closed', reason: error.message }
   return Object.freeze({
     allowed: false,
-    denials: Object.freeze([Object.freeze({ object, action: 'analyze', rule: 'fail-closed', reason })]),
+    denials: Object.freeze([Object.freeze(denial)]),
     grants: Object.freeze([]),
-    facts,
-    errorCode,
+    facts: null,
+    errorCode: error.code,
+    error,
     policyVersion: authorizer.version,
   })
 }

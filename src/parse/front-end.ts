@@ -20,4 +20,9 @@ export interface SqlFrontEnd {
    * @throws SqlUnsupported when any part of the tree is not understood.
    */
   analyze(sql: string): RequestFacts
+  /**
+   * Returns the text with comments removed and every literal replaced by `?`, for the decision
+   * log, or `null` when the text cannot be tokenized. Must never return a literal.
+   */
+  fingerprint?(sql: string): string | null
 }

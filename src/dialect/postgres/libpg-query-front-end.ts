@@ -10,6 +10,7 @@ import { SqlParseFailed, SqlUnsupported } from '../../errors.js'
 import type { RequestFacts } from '../../extract/statement-facts.js'
 import type { SqlFrontEnd } from '../../parse/front-end.js'
 import { PostgresExtractor } from './postgres-extractor.js'
+import { fingerprintPostgres } from './postgres-fingerprint.js'
 
 const NAME = 'libpg-query'
 
@@ -20,7 +21,7 @@ interface ParseResult {
 /** Loads the WebAssembly parser once and returns the front end. */
 export async function createLibpgQueryFrontEnd(): Promise<SqlFrontEnd> {
   await loadModule()
-  return Object.freeze({ name: NAME, dialect: 'postgres', analyze })
+  return Object.freeze({ name: NAME, dialect: 'postgres', analyze, fingerprint: fingerprintPostgres })
 }
 
 function analyze(sql: string): RequestFacts {

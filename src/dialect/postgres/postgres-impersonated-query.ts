@@ -1,0 +1,179 @@
+/**
+ * Runs one approved statement on a pooled client under the end user's database role.
+ *
+ * The transaction opens with one simple-protocol message, `BEGIN [READ ONLY]; SET LOCAL ROLE
+ * ...; SET LOCAL statement_timeout ...; SET LOCAL search_path ...`. Sending it as one message
+ * matters: `SET LOCAL` outside a transaction only warns and does nothing, so a BEGIN lost on its
+ * own would let the statement run as the service login. If any part of the message fails, the
+ * transaction is aborted and every later statement in it fails too.
+ *
+ * The statement itself always goes through the extended protocol (`queryMode: 'extended'`), so the
+ * server rejects a text that holds more than one statement. `COMMIT` or `ROLLBACK` ends the
+ * transaction, which also ends every `SET LOCAL`. A client whose rollback fails, or whose state is
+ * unknown, is released with an error so the pool destroys it instead of reusing it.
+ *
+ * Driver errors are not attached as `cause`: PostgreSQL messages can quote parameter values
+ * (`invalid input syntax for type integer: "..."`). The SQLSTATE is kept instead.
+ */
+
+import type { PoolClient, QueryResult } from 'pg'
+
+import { ExecutionFailed, ImpersonationFailed } from '../../errors.js'
+import { quoteIdentifier } from './postgres-identifiers.js'
+
+export interface ImpersonatedQuery {
+  /** Database role to switch to with SET LOCAL ROLE. */
+  readonly role: string
+  /** The approved statement text, byte for byte as checked. */
+  readonly text: string
+  readonly values: readonly unknown[]
+  /** Open the transaction READ ONLY. */
+  readonly readOnly: boolean
+  /** Statement timeout in milliseconds; 0 disables it. */
+  readonly statementTimeoutMillis: number
+  /** Schema list for SET LOCAL search_path, already validated identifiers. */
+  readonly searchPath: readonly string[]
+  /** Name for a server-side prepared statement, or `undefined` for an unnamed one. */
+  readonly preparedName?: string | undefined
+  /** Send the whole transaction without waiting between messages (client made with `pipeline`). */
+  readonly pipeline: boolean
+}
+
+/** Builds the message that opens the transaction and switches the role. */
+export function openingMessage(query: ImpersonatedQuery): string {
+  const begin = query.readOnly ? 'BEGIN READ ONLY' : 'BEGIN'
+  const timeout = Math.max(0, Math.floor(query.statementTimeoutMillis))
+  const searchPath = query.searchPath.map(quoteIdentifier).join(', ')
+  return [
+    begin,
+    `SET LOCAL ROLE ${quoteIdentifier(query.role)}`,
+    `SET LOCAL statement_timeout = ${timeout}`,
+    ...(searchPath === '' ? [] : [`SET LOCAL search_path = ${searchPath}`]),
+  ].join('; ')
+}
+
+/**
+ * Runs the query and returns its result. Releases the client in every case.
+ * @throws ImpersonationFailed when the role switch failed; the statement did not run.
+ * @throws ExecutionFailed when the statement failed; the driver error is the cause.
+ */
+export async function runImpersonatedQuery(
+  client: PoolClient,
+  query: ImpersonatedQuery,
+): Promise<QueryResult> {
+  const statement = {
+    text: query.text,
+    values: [...query.values],
+    queryMode: 'extended' as const,
+    ...(query.preparedName === undefined ? {} : { name: query.preparedName }),
+  }
+
+  if (query.pipeline) return runPipelined(client, query, statement)
+
+  try {
+    await client.query(openingMessage(query))
+  } catch (error) {
+    await endAfterFailure(client)
+    throw impersonationFailed(error)
+  }
+
+  let result: QueryResult
+  try {
+    result = await client.query(statement)
+  } catch (error) {
+    await endAfterFailure(client)
+    throw executionFailed(error)
+  }
+
+  try {
+    await client.query('COMMIT')
+  } catch (error) {
+    await endAfterFailure(client)
+    throw executionFailed(error)
+  }
+  client.release()
+  return result
+}
+
+/**
+ * Sends opening message, statement and COMMIT without waiting. When the opening message fails,
+ * the transaction is already aborted when the statement arrives, so the server rejects the
+ * statement and turns the COMMIT into a rollback: the statement never runs as the service login.
+ */
+async function runPipelined(
+  client: PoolClient,
+  query: ImpersonatedQuery,
+  statement: { text: string; values: unknown[]; queryMode: 'extended'; name?: string },
+): Promise<QueryResult> {
+  const opening = client.query(openingMessage(query))
+  const running = client.query(statement)
+  const commit = client.query('COMMIT')
+  const [opened, ran, committed] = await Promise.allSettled([opening, running, commit])
+
+  if (opened.status === 'rejected') {
+    await endAfterFailure(client)
+    throw impersonationFailed(opened.reason)
+  }
+  if (ran.status === 'rejected') {
+    await endAfterFailure(client)
+    throw executionFailed(ran.reason)
+  }
+  if (committed.status === 'rejected') {
+    await endAfterFailure(client)
+    throw executionFailed(committed.reason)
+  }
+  client.release()
+  return ran.value
+}
+
+/** Rolls back and releases; a client that cannot roll back is destroyed by the pool. */
+async function endAfterFailure(client: PoolClient): Promise<void> {
+  try {
+    await client.query('ROLLBACK')
+  } catch (error) {
+    client.release(error instanceof Error ? error : new Error('rollback failed'))
+    return
+  }
+  client.release()
+}
+
+/** Conditions worth naming in a message, by SQLSTATE. */
+const CONDITIONS: Readonly<Record<string, string>> = {
+  '42501': 'permission denied',
+  '42P01': 'relation does not exist',
+  '42703': 'column does not exist',
+  '42883': 'function does not exist',
+  '42601': 'syntax error',
+  '22P02': 'invalid input value',
+  '23505': 'unique violation',
+  '23503': 'foreign key violation',
+  '23502': 'not-null violation',
+  '25006': 'read-only transaction',
+  '25P02': 'transaction aborted',
+  '57014': 'statement timeout or cancel',
+  '22012': 'division by zero',
+}
+
+function sqlStateOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined
+}
+
+function describe(code: string | undefined): string {
+  if (code === undefined) return ''
+  const condition = CONDITIONS[code]
+  return condition === undefined ? ` (SQLSTATE ${code})` : ` (SQLSTATE ${code}: ${condition})`
+}
+
+function impersonationFailed(error: unknown): ImpersonationFailed {
+  return new ImpersonationFailed(
+    `switching to the database role failed${describe(sqlStateOf(error))}`,
+  )
+}
+
+function executionFailed(error: unknown): ExecutionFailed {
+  const code = sqlStateOf(error)
+  return new ExecutionFailed(`the database rejected the statement${describe(code)}`, {
+    sqlState: code,
+  })
+}
