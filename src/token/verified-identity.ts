@@ -24,6 +24,9 @@ export interface VerifiedIdentity {
   readonly issuer: string
   /** The accepted audience that the token's `aud` claim contains. */
   readonly audience: string
-  /** When the token expires, from the `exp` claim. */
+  /**
+   * Expiry time from the `exp` claim. A `Date` stays mutable inside a frozen object, and cached
+   * identities are shared, so callers must not change it.
+   */
   readonly expiresAt: Date
 }

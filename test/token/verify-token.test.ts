@@ -436,4 +436,23 @@ describe('verifyToken with a remote JWKS', () => {
     assert.equal((await verifyToken(second, remote)).legacyName, 'alice')
     assert.equal(provider.jwksFetchCount, 2)
   })
+
+  test('refetch waits for cooldown', async () => {
+    provider.reset()
+    const keySet = createKeySet({ jwksUrl: provider.jwksUrl, cooldownMs: 300 })
+    const remote: VerifyTokenOptions = { keySet, issuer: provider.issuer, audience: AUDIENCE }
+    const claims = { sub: 'user-1', aud: AUDIENCE, legacy_name: 'alice', roles: ['analyst'] }
+
+    await verifyToken(await provider.issueSubjectToken('user-1', AUDIENCE, { claims }), remote)
+    await provider.rotateKeys()
+    const rotated = await provider.issueSubjectToken('user-1', AUDIENCE, { claims })
+
+    const error = await expectInvalid(rotated, [rotated], remote)
+    assert.equal(error.reason, 'key-not-found')
+    assert.equal(provider.jwksFetchCount, 1)
+
+    await new Promise((resolve) => setTimeout(resolve, 350))
+    assert.equal((await verifyToken(rotated, remote)).legacyName, 'alice')
+    assert.equal(provider.jwksFetchCount, 2)
+  })
 })
