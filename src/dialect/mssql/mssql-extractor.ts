@@ -28,8 +28,8 @@ const INSERT_KEYS = new Set(['type', 'table', 'columns', 'values', 'partition', 
 const UPDATE_KEYS = new Set(['with', 'type', 'table', 'set', 'from', 'where'])
 const DELETE_KEYS = new Set(['with', 'type', 'table', 'from', 'where'])
 const SOURCE_KEYS = new Set([
-  'db', 'table', 'as', 'table_hint', 'temporal_table', 'operator', 'join', 'on', 'type', 'expr',
-  'addition', 'prefix',
+  'server', 'db', 'schema', 'table', 'as', 'table_hint', 'temporal_table', 'operator', 'join', 'on',
+  'type', 'expr', 'addition', 'prefix',
 ])
 
 /** A resolved DML target: the table, and the name or alias it was written as. */
@@ -241,10 +241,15 @@ export class MssqlExtractor {
     if (item['temporal_table'] !== null && item['temporal_table'] !== undefined) {
       unsupported('FOR SYSTEM_TIME')
     }
-    const { schema, name } = this.#tableName(item)
     const alias = childString(item, 'as')
     const key = fold(alias ?? (item['table'] as string))
+    if (item['server'] !== null && item['server'] !== undefined) {
+      this.#facts.addFloor('remote-access', 'four-part name on a linked server')
+      scope.add(key, { kind: 'other' })
+      return
+    }
 
+    const { schema, name } = this.#tableName(item)
     if (schema === null && scope.hasCte(name)) {
       scope.add(key, { kind: 'other' })
       return
@@ -268,7 +273,7 @@ export class MssqlExtractor {
   /** The folded schema and name of a table item; three- and four-part names are denied. */
   #tableName(item: AstNode): { schema: string | null; name: string } {
     if (item['server'] !== null && item['server'] !== undefined) {
-      this.#facts.addFloor('remote-access', 'four-part name on a linked server')
+      unsupported('four-part name on a linked server')
     }
     if (item['schema'] !== null && item['schema'] !== undefined) {
       unsupported('three-part name in another database')

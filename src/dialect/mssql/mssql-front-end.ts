@@ -92,6 +92,11 @@ export function analyzeParsed(tokens: readonly TsqlToken[]): StatementFacts {
     return analyzeMerge(tokens)
   }
 
+  // Floor words deny whatever the parser makes of the rest, so they are reported first.
+  const floorFacts = new FactBuilder((HEAD_TYPES[verb] ?? 'other') as StatementKind)
+  scanFloorWords(tokens, floorFacts)
+  if (floorFacts.build().floor.length > 0) return floorFacts.build()
+
   const normalized = normalizeStatement(tokens)
   const ast = parseOne(normalized.text)
   const expected = HEAD_TYPES[verb]
@@ -190,6 +195,17 @@ export function analyzeTsql(sql: string): RequestFacts {
   })
 }
 
+/** Renders tokens without comments and with every string and number literal as `?`. */
+function fingerprintTsql(tokens: readonly TsqlToken[]): string {
+  return tokens
+    .map((token) => {
+      if (token.kind === 'string' || token.kind === 'number') return '?'
+      if (token.kind === 'quoted-identifier') return `[${token.value.replaceAll(']', ']]')}]`
+      return token.text
+    })
+    .join(' ')
+}
+
 /**
  * Creates the SQL Server front end (`node-sql-parser+tsql-lexer`, dialect `mssql`). Identifiers
  * fold to lower case, as under SQL Server's default case-insensitive collation; an unqualified
@@ -199,6 +215,13 @@ export function createMssqlFrontEnd(): SqlFrontEnd {
   return Object.freeze({
     name: MSSQL_FRONT_END_NAME,
     dialect: 'mssql' as const,
+    fingerprint(sql: string): string | null {
+      try {
+        return fingerprintTsql(lexTsql(sql))
+      } catch {
+        return null
+      }
+    },
     analyze(sql: string): RequestFacts {
       try {
         return analyzeTsql(sql)

@@ -93,8 +93,9 @@ export function lexTsql(sql: string): TsqlToken[] {
     }
 
     if (ch === '-' && next === '-') {
-      const end = sql.indexOf('\n', i)
-      i = end < 0 ? length : end + 1
+      // Ending the comment at CR as well as LF can only make more text visible to the checks.
+      const match = /[\r\n]/u.exec(sql.slice(i))
+      i = match === null ? length : i + match.index + 1
       continue
     }
 
@@ -156,6 +157,11 @@ export function lexTsql(sql: string): TsqlToken[] {
     if (/[0-9]/u.test(ch) || (ch === '.' && next !== undefined && /[0-9]/u.test(next))) {
       const match = /^(0x[0-9a-f]*|(\d+\.?\d*|\.\d+)(e[+-]?\d+)?)/iu.exec(sql.slice(i))
       const text = match?.[0] ?? ch
+      const after = sql[i + text.length]
+      // `1eREVERT` or `0x1g`: how SQL Server splits such text is not worth guessing.
+      if (after !== undefined && (isIdentifierPart(after) || after === '.')) {
+        fail('number followed by a letter or a dot', i)
+      }
       tokens.push({ kind: 'number', text, value: text, start })
       i += text.length
       continue

@@ -78,6 +78,7 @@ function continues(tokens: readonly TsqlToken[], index: number, state: Statement
     case 'DELETE':
     case 'MERGE':
       if (verb === '') return true
+      if (head === 'BULK' && previous === 'BULK') return true
       if (verb === 'MERGE' && previous === 'THEN') return true
       return DDL_HEADS.has(head) && previous === 'ON' && word !== 'MERGE' && word !== 'INSERT'
     case 'SET':
@@ -165,11 +166,8 @@ function readIf(tokens: readonly TsqlToken[], start: number): [TsqlStatement, nu
     fail('IF needs a condition and a statement', tokens[start])
   }
 
-  const [then, afterThen] = readStatement(tokens, conditionEnd)
-  let next = afterThen
-
-  // A semicolon may end the guarded statement before ELSE.
-  if (isSymbol(tokens[next - 1], ';') && isWord(tokens[next], 'ELSE')) next += 0
+  // A semicolon may end the guarded statement before ELSE: `next` is then already past it.
+  const [then, next] = readStatement(tokens, conditionEnd)
   if (!isWord(tokens[next], 'ELSE')) return [{ kind: 'if', condition, then, else: null }, next]
 
   if (next + 1 >= tokens.length) fail('ELSE needs a statement', tokens[next])

@@ -8,6 +8,7 @@ import { FactBuilder } from '../../extract/fact-builder.js'
 import type { StatementFacts, StatementKind } from '../../extract/statement-facts.js'
 import type { FloorRuleId } from '../../floor/floor-rules.js'
 import { unsupported } from './mssql-ast.js'
+import { TSQL_STATEMENT_WORDS } from './tsql-keywords.js'
 import { isSymbol, isWord, type TsqlToken } from './tsql-lexer.js'
 
 /** Statement heads that go to node-sql-parser. */
@@ -42,18 +43,41 @@ const FLOOR_HEADS: Readonly<Record<string, [StatementKind, FloorRuleId, string]>
   LOAD: ['other', 'server-files', 'LOAD'],
 }
 
-/** System procedures that break a floor rule when called with EXEC. */
-const PROCEDURE_FLOOR: ReadonlyArray<[RegExp, FloorRuleId]> = [
-  [/^sp_executesql$/u, 'dynamic-sql'],
-  [/^sp_(prepare|prepexec|prepexecrpc|execute|unprepare|cursor)/u, 'dynamic-sql'],
-  [/^xp_/u, 'server-programs'],
-  [/^sp_oa/u, 'server-programs'],
-  [/^sp_execute_external_script$/u, 'server-programs'],
-  [/^sp_configure$/u, 'server-processes'],
-  [/^sp_(addlinkedserver|addlinkedsrvlogin|serveroption|dropserver)$/u, 'remote-access'],
-  [/^sp_(setapprole|unsetapprole)$/u, 'identity-change'],
-  [/^sp_(set_session_context|reset_connection)$/u, 'session-state'],
+/** System procedures that break a floor rule when called with EXEC, with the construct label. */
+const PROCEDURE_FLOOR: ReadonlyArray<[RegExp, FloorRuleId, string]> = [
+  [/^sp_executesql$/u, 'dynamic-sql', 'procedure sp_executesql'],
+  [
+    /^sp_(prepare|prepexec|prepexecrpc|execute|unprepare|cursor)/u,
+    'dynamic-sql',
+    'sp_prepare or sp_cursor procedure',
+  ],
+  [/^xp_/u, 'server-programs', 'extended stored procedure xp_'],
+  [/^sp_oa/u, 'server-programs', 'OLE automation procedure sp_OA'],
+  [/^sp_execute_external_script$/u, 'server-programs', 'procedure sp_execute_external_script'],
+  [/^sp_configure$/u, 'server-processes', 'procedure sp_configure'],
+  [
+    /^sp_(addlinkedserver|addlinkedsrvlogin|serveroption|dropserver)$/u,
+    'remote-access',
+    'linked server procedure',
+  ],
+  [/^sp_(setapprole|unsetapprole)$/u, 'identity-change', 'application role procedure'],
+  [/^sp_(set_session_context|reset_connection)$/u, 'session-state', 'session procedure'],
 ]
+
+/** Object classes named in denials of CREATE, ALTER and DROP. */
+const OBJECT_CLASSES = new Set(
+  `TABLE VIEW PROCEDURE PROC FUNCTION TRIGGER INDEX SCHEMA USER LOGIN ROLE SEQUENCE SYNONYM TYPE
+  DATABASE ASSEMBLY CERTIFICATE CREDENTIAL ENDPOINT EVENT SERVER STATISTICS`.split(/\s+/u),
+)
+
+/** SET options named in floor facts; any other option is reported as `SET option`. */
+const SET_OPTIONS = new Set(
+  `NOCOUNT ANSI_NULLS QUOTED_IDENTIFIER TRANSACTION XACT_ABORT ROWCOUNT LANGUAGE DATEFORMAT
+  DATEFIRST LOCK_TIMEOUT DEADLOCK_PRIORITY CONTEXT_INFO IMPLICIT_TRANSACTIONS ARITHABORT
+  STATISTICS SHOWPLAN_ALL SHOWPLAN_XML SHOWPLAN_TEXT NOEXEC PARSEONLY FMTONLY IDENTITY_INSERT
+  TEXTSIZE CONCAT_NULL_YIELDS_NULL ANSI_WARNINGS ANSI_PADDING NUMERIC_ROUNDABORT FORCEPLAN
+  QUERY_GOVERNOR_COST_LIMIT CURSOR_CLOSE_ON_COMMIT REMOTE_PROC_TRANSACTIONS`.split(/\s+/u),
+)
 
 function single(kind: StatementKind, rule: FloorRuleId, construct: string): StatementFacts {
   const facts = new FactBuilder(kind)
@@ -100,18 +124,20 @@ export function analyzeTokenStatement(tokens: readonly TsqlToken[]): StatementFa
       if (isWord(tokens[1], 'TABLE')) return null
       return unsupported(`${head} ${objectClass(tokens[1])}`)
     default:
+      // A batch may start with a bare procedure name, which SQL Server runs as EXEC.
+      if (!TSQL_STATEMENT_WORDS.has(head)) return unsupported('procedure call without EXEC')
       return unsupported(head)
   }
 }
 
-/** A SET option name when it is a plain word, for the floor construct. */
+/** A SET option name when it is a known option, for the floor construct. */
 function optionName(token: TsqlToken | undefined): string {
-  return token?.kind === 'word' && /^[A-Z_]+$/u.test(token.value) ? token.value : 'option'
+  return token?.kind === 'word' && SET_OPTIONS.has(token.value) ? token.value : 'option'
 }
 
-/** The object class after CREATE, ALTER or DROP, when it is a plain keyword. */
+/** The object class after CREATE, ALTER or DROP, when it is a known keyword. */
 function objectClass(token: TsqlToken | undefined): string {
-  return token?.kind === 'word' && /^[A-Z_]+$/u.test(token.value) ? token.value : 'object'
+  return token?.kind === 'word' && OBJECT_CLASSES.has(token.value) ? token.value : 'object'
 }
 
 /** Reads a dotted name; empty parts (`master..xp_cmdshell`) count as parts. */
@@ -149,9 +175,11 @@ function analyzeExec(tokens: readonly TsqlToken[]): StatementFacts {
   if (name === '') unsupported('EXEC without a procedure name')
 
   const facts = new FactBuilder('call')
-  for (const [pattern, rule] of PROCEDURE_FLOOR) {
-    if (pattern.test(name)) facts.addFloor(rule, `procedure ${name}`)
+  for (const [pattern, rule, construct] of PROCEDURE_FLOOR) {
+    if (pattern.test(name)) facts.addFloor(rule, construct)
   }
+  // The floor denies these whatever the rest of the call is.
+  if (facts.build().floor.length > 0) return facts.build()
   if (parts.length > 2) unsupported('EXEC of a procedure in another database')
   if (parts.some((part) => part === '')) unsupported('EXEC of a procedure name with an empty part')
 
@@ -192,6 +220,7 @@ function readExecArguments(tokens: readonly TsqlToken[], start: number, facts: F
 
     if (isWord(tokens[index], 'OUTPUT', 'OUT')) index += 1
     if (index >= tokens.length) return
+    if (isWord(tokens[index], 'AT', 'WITH')) continue
     if (!isSymbol(tokens[index], ',')) unsupported('EXEC argument that is not a constant or a variable')
     index += 1
   }

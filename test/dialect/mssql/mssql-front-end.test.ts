@@ -1,0 +1,267 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+
+import { createMssqlFrontEnd } from '../../../src/dialect/mssql/mssql-front-end.js'
+import { isSqlgateError } from '../../../src/errors.js'
+import type { StatementFacts } from '../../../src/extract/statement-facts.js'
+
+const frontEnd = createMssqlFrontEnd()
+
+function only(sql: string): StatementFacts {
+  const facts = frontEnd.analyze(sql)
+  assert.equal(facts.statements.length, 1, 'statement count')
+  return facts.statements[0] as StatementFacts
+}
+
+function tables(statement: StatementFacts): string[] {
+  return statement.tables.map((table) => `${table.schema ?? '-'}.${table.name}:${table.action}`)
+}
+
+function columns(statement: StatementFacts): string[] {
+  return statement.columns.map(
+    (column) => `${column.schema ?? '-'}.${column.table}.${column.column}:${column.action}`,
+  )
+}
+
+function floor(statement: StatementFacts): string[] {
+  return statement.floor.map((fact) => fact.rule)
+}
+
+describe('mssql front end', () => {
+  it('reports its name and dialect', () => {
+    assert.equal(frontEnd.name, 'node-sql-parser+tsql-lexer')
+    assert.equal(frontEnd.dialect, 'mssql')
+    assert.equal(frontEnd.analyze('SELECT 1').frontEnd, 'node-sql-parser+tsql-lexer')
+  })
+
+  it('reads SELECT*FROM', () => {
+    const statement = only('SELECT*FROM dbo.users')
+    assert.equal(statement.kind, 'select')
+    assert.deepEqual(tables(statement), ['dbo.users:select'])
+    assert.deepEqual(columns(statement), ['dbo.users.*:select'])
+  })
+
+  it('folds bracketed names to lower case', () => {
+    const statement = only('SELECT [u].[Id] FROM [dbo].[Users] AS [u]')
+    assert.deepEqual(tables(statement), ['dbo.users:select'])
+    assert.deepEqual(columns(statement), ['dbo.users.id:select'])
+  })
+
+  it('leaves an unqualified table without schema', () => {
+    assert.deepEqual(tables(only('SELECT id FROM Users')), ['-.users:select'])
+  })
+
+  it('reads TOP and NOLOCK as a plain read', () => {
+    const statement = only('SELECT TOP (10) Id FROM dbo.Users WITH (NOLOCK) ORDER BY Id')
+    assert.deepEqual(tables(statement), ['dbo.users:select'])
+    assert.deepEqual(floor(statement), [])
+  })
+
+  it('reports lock hints as a lock', () => {
+    const statement = only('SELECT Id FROM dbo.Users WITH (UPDLOCK, ROWLOCK) WHERE Id = 1')
+    assert.deepEqual(tables(statement), ['dbo.users:select', 'dbo.users:lock'])
+  })
+
+  it('denies an unknown table hint', () => {
+    assert.throws(
+      () => frontEnd.analyze('SELECT Id FROM dbo.Users WITH (FANCYLOCK)'),
+      (error: unknown) => isSqlgateError(error) && error.code.startsWith('ERR_SQL_'),
+    )
+  })
+
+  it('reads OUTPUT INSERTED as a read of the target', () => {
+    const statement = only(
+      'INSERT INTO [dbo].[Users] ([Name]) OUTPUT INSERTED.[Id] VALUES (@Name)',
+    )
+    assert.equal(statement.kind, 'insert')
+    assert.deepEqual(tables(statement), ['dbo.users:insert', 'dbo.users:select'])
+    assert.ok(columns(statement).includes('dbo.users.id:select'))
+    assert.ok(columns(statement).includes('dbo.users.name:insert'))
+  })
+
+  it('denies OUTPUT INTO', () => {
+    assert.throws(() => frontEnd.analyze('DELETE FROM dbo.t OUTPUT DELETED.* INTO dbo.log'), {
+      code: 'ERR_SQL_UNSUPPORTED',
+    })
+  })
+
+  it('reads MERGE actions', () => {
+    const statement = only(
+      'MERGE dbo.Accounts AS target USING (SELECT @Id AS Id FROM dbo.Staging) AS source ' +
+        'ON target.Id = source.Id WHEN MATCHED THEN UPDATE SET Balance = 0 ' +
+        'WHEN NOT MATCHED BY SOURCE THEN DELETE ' +
+        'WHEN NOT MATCHED THEN INSERT (Id) VALUES (source.Id);',
+    )
+    assert.equal(statement.kind, 'merge')
+    assert.deepEqual(statement.kinds, ['merge'])
+    assert.deepEqual(tables(statement).sort(), [
+      'dbo.accounts:delete',
+      'dbo.accounts:insert',
+      'dbo.accounts:select',
+      'dbo.accounts:update',
+      'dbo.staging:select',
+    ])
+  })
+
+  it('keeps CTE names out of the tables', () => {
+    const statement = only(
+      'WITH Ranked AS (SELECT Id FROM dbo.Orders) SELECT r.Id FROM Ranked r JOIN dbo.Users u ON u.Id = r.Id',
+    )
+    assert.deepEqual(tables(statement), ['dbo.orders:select', 'dbo.users:select'])
+  })
+
+  it('reads SELECT INTO as create', () => {
+    const statement = only('SELECT * INTO dbo.stolen FROM dbo.users')
+    assert.equal(statement.kind, 'create')
+    assert.deepEqual(tables(statement), ['dbo.users:select', 'dbo.stolen:create'])
+  })
+
+  it('reports SELECT INTO a temp table as session state', () => {
+    const statement = only('SELECT * INTO #copy FROM dbo.users')
+    assert.equal(statement.kind, 'create')
+    assert.deepEqual(floor(statement), ['session-state'])
+  })
+
+  it('reads UPDATE ... FROM joins', () => {
+    const statement = only(
+      "UPDATE o SET o.Status = 'x' FROM dbo.Orders o INNER JOIN dbo.Users u ON u.Id = o.UserId",
+    )
+    assert.deepEqual(tables(statement), ['dbo.orders:update', 'dbo.users:select'])
+    assert.ok(columns(statement).includes('dbo.orders.status:update'))
+  })
+
+  it('reads DELETE ... FROM joins', () => {
+    const statement = only(
+      'DELETE oi FROM dbo.OrderItems oi INNER JOIN dbo.Orders o ON o.Id = oi.OrderId',
+    )
+    assert.deepEqual(tables(statement), ['dbo.orderitems:delete', 'dbo.orders:select'])
+  })
+
+  it('reads DELETE TOP', () => {
+    const statement = only('DELETE TOP (1000) FROM dbo.AuditLog WHERE CreatedAt < @cutoff')
+    assert.deepEqual(tables(statement), ['dbo.auditlog:delete'])
+  })
+
+  it('reads table-valued functions in FROM', () => {
+    const statement = only("SELECT value FROM STRING_SPLIT(@ids, ',') s")
+    assert.deepEqual(statement.tables, [])
+    assert.deepEqual(
+      statement.functions.map((fn) => fn.name),
+      ['string_split'],
+    )
+  })
+
+  it('reads subqueries and correlated columns', () => {
+    const statement = only(
+      'SELECT u.Id FROM dbo.Users u WHERE EXISTS (SELECT 1 FROM dbo.Orders o WHERE o.UserId = u.Id)',
+    )
+    assert.deepEqual(tables(statement), ['dbo.users:select', 'dbo.orders:select'])
+    assert.ok(columns(statement).includes('dbo.users.id:select'))
+  })
+
+  it('reports NEXT VALUE FOR as a modifying function', () => {
+    const statement = only('SELECT NEXT VALUE FOR dbo.OrderNumbers')
+    assert.deepEqual(statement.functions, [{ schema: null, name: 'next value for', action: 'modify' }])
+  })
+
+  it('reports EXEC of a procedure as a call', () => {
+    const statement = only("EXEC dbo.usp_report @from = '2024-01-01', @rows = @n OUTPUT")
+    assert.equal(statement.kind, 'call')
+    assert.deepEqual(statement.functions, [{ schema: 'dbo', name: 'usp_report', action: 'execute' }])
+  })
+
+  it('merges IF branches and the condition', () => {
+    const statement = only(
+      'IF EXISTS (SELECT 1 FROM dbo.Users WHERE Id = @id) SELECT 1 ELSE DELETE FROM dbo.Log',
+    )
+    assert.deepEqual(statement.kinds, ['select', 'delete'])
+    assert.deepEqual(tables(statement), ['dbo.log:delete', 'dbo.users:select'])
+  })
+
+  it('splits a statement hidden behind a backslash quote', () => {
+    const facts = frontEnd.analyze("SELECT '\\'; DELETE FROM dbo.users; --'")
+    assert.deepEqual(
+      facts.statements.map((statement) => statement.kind),
+      ['select', 'delete'],
+    )
+  })
+
+  it('keeps keywords inside literals as data', () => {
+    const statement = only("SELECT 'please DELETE FROM dbo.users; REVERT' AS note FROM dbo.users")
+    assert.deepEqual(tables(statement), ['dbo.users:select'])
+    assert.deepEqual(floor(statement), [])
+  })
+
+  const floorCases: Array<[string, string, string]> = [
+    ['REVERT', 'REVERT', 'identity-change'],
+    ['EXECUTE AS USER', "EXECUTE AS USER = 'dbo'", 'identity-change'],
+    ['EXECUTE AS LOGIN', "EXEC AS LOGIN = 'sa'", 'identity-change'],
+    ['SETUSER', "SETUSER 'dbo'", 'identity-change'],
+    ['USE', 'USE master', 'session-state'],
+    ['SET option', 'SET NOCOUNT ON', 'session-state'],
+    ['EXEC of a string', "EXEC('DELETE FROM dbo.users')", 'dynamic-sql'],
+    ['EXEC of a variable', 'EXEC @sql', 'dynamic-sql'],
+    ['sp_executesql', "EXEC sp_executesql N'SELECT 1'", 'dynamic-sql'],
+    ['sp_prepexec', 'EXEC sp_prepexec @h OUTPUT, NULL, N\'SELECT 1\'', 'dynamic-sql'],
+    ['sp_cursoropen', 'EXEC sp_cursoropen @c OUTPUT, N\'SELECT 1\'', 'dynamic-sql'],
+    ['xp_cmdshell', "EXEC master..xp_cmdshell 'whoami'", 'server-programs'],
+    ['OPENROWSET', "SELECT * FROM OPENROWSET('SQLNCLI', 'Server=x;', 'SELECT 1') AS r", 'remote-access'],
+    ['OPENQUERY', "SELECT * FROM OPENQUERY(srv, 'SELECT 1')", 'remote-access'],
+    ['OPENDATASOURCE', "SELECT * FROM OPENDATASOURCE('SQLNCLI', 'x').db.dbo.t", 'remote-access'],
+    ['OPENROWSET BULK', "SELECT * FROM OPENROWSET(BULK 'C:\\x.txt', SINGLE_CLOB) AS f", 'server-files'],
+    ['BULK INSERT', "BULK INSERT dbo.users FROM 'C:\\x.csv'", 'server-files'],
+    ['WAITFOR', "WAITFOR DELAY '01:00:00'", 'denial-of-service'],
+    ['SHUTDOWN', 'SHUTDOWN WITH NOWAIT', 'denial-of-service'],
+    ['KILL', 'KILL 53', 'server-processes'],
+    ['DBCC', 'DBCC FREEPROCCACHE', 'server-processes'],
+    ['RECONFIGURE', 'RECONFIGURE', 'server-processes'],
+    ['BEGIN TRAN', 'BEGIN TRAN', 'transaction-control'],
+    ['COMMIT', 'COMMIT', 'transaction-control'],
+    ['ROLLBACK', 'ROLLBACK TRANSACTION', 'transaction-control'],
+    ['SAVE TRAN', 'SAVE TRAN sp1', 'transaction-control'],
+    ['four-part name', 'SELECT * FROM srv.db.dbo.users', 'remote-access'],
+    ['EXEC AT', "EXEC dbo.p 1 AT linked_srv", 'remote-access'],
+  ]
+  for (const [name, sql, rule] of floorCases) {
+    it(`reports ${name} as ${rule}`, () => {
+      const rules = frontEnd.analyze(sql).statements.flatMap((statement) => floor(statement))
+      assert.ok(rules.includes(rule), `floor rules: ${rules.join(', ')}`)
+    })
+  }
+
+  const denied: Array<[string, string, string]> = [
+    ['GO', 'SELECT 1\nGO', 'ERR_SQL_PARSE_FAILED'],
+    ['three-part name', 'SELECT * FROM otherdb.dbo.payroll', 'ERR_SQL_UNSUPPORTED'],
+    ['table variable', 'SELECT * FROM @t', 'ERR_SQL_UNSUPPORTED'],
+    ['BEGIN END block', 'BEGIN SELECT 1 END', 'ERR_SQL_UNSUPPORTED'],
+    ['WHILE', 'WHILE 1 = 1 SELECT 1', 'ERR_SQL_UNSUPPORTED'],
+    ['bare procedure call', "sp_executesql N'DELETE FROM dbo.users'", 'ERR_SQL_UNSUPPORTED'],
+    ['EXEC with a subquery argument', 'EXEC dbo.p @a = (SELECT 1)', 'ERR_SQL_UNSUPPORTED'],
+    ['SET @variable', 'SET @x = (SELECT amount FROM dbo.payroll)', 'ERR_SQL_UNSUPPORTED'],
+    ['CREATE PROCEDURE', 'CREATE PROCEDURE p AS DELETE FROM dbo.users', 'ERR_SQL_UNSUPPORTED'],
+    ['INSERT EXEC', "INSERT INTO dbo.t EXEC('SELECT 1')", 'ERR_SQL_PARSE_FAILED'],
+    ['ODBC escape', '{call dbo.p}', 'ERR_SQL_PARSE_FAILED'],
+    ['odd quoted identifier', "SELECT [a'b] FROM dbo.t", 'ERR_SQL_UNSUPPORTED'],
+  ]
+  for (const [name, sql, code] of denied) {
+    it(`denies ${name}`, () => {
+      assert.throws(
+        () => frontEnd.analyze(sql),
+        (error: unknown) =>
+          isSqlgateError(error) && error.code === code && !error.message.includes(sql),
+      )
+    })
+  }
+
+  it('names the construct it does not support', () => {
+    assert.throws(() => frontEnd.analyze('WHILE 1 = 1 SELECT 1'), { construct: 'WHILE' })
+  })
+
+  it('fingerprints without literals', () => {
+    assert.equal(
+      frontEnd.fingerprint?.("SELECT 'secret', 42 FROM [dbo].[t] -- x"),
+      'SELECT ? , ? FROM [dbo] . [t]',
+    )
+    assert.equal(frontEnd.fingerprint?.("SELECT 'open"), null)
+  })
+})
