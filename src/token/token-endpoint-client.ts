@@ -101,8 +101,9 @@ async function postOnce(
     }
 
     const body = await readJson(response, settings.maxResponseBytes)
-    if (status >= 500) throw new TransientFailure('server_error', status)
-    if (status !== 200) throw rejection(settings, status, body, subjectToken)
+    const secrets = [subjectToken, settings.clientSecret]
+    if (status >= 500) throw new TransientFailure(serverErrorCode(body, secrets), status)
+    if (status !== 200) throw rejection(settings, status, body, secrets)
 
     return parseSuccess(settings, body)
   } catch (error) {
@@ -188,9 +189,8 @@ function rejection(
   settings: ExchangeSettings,
   status: number,
   body: unknown,
-  subjectToken: string,
+  secrets: readonly string[],
 ): TokenExchangeFailed {
-  const secrets = [subjectToken, settings.clientSecret]
   const fields = isObject(body) ? body : {}
   const code = fields.error === undefined ? 'http_error' : readErrorCode(fields.error, secrets)
   const description = sanitizeDescription(fields.error_description, secrets)
@@ -233,6 +233,14 @@ function invalidResponse(
     `token exchange response from identity provider "${settings.idpName}" ${problem}`,
     { status, ...(cause !== undefined && { cause }) },
   )
+}
+
+/** Returns the OAuth `error` of a 5xx body (`temporarily_unavailable`, say) or `server_error`. */
+function serverErrorCode(body: unknown, secrets: readonly string[]): string {
+  if (!isObject(body) || body.error === undefined) return 'server_error'
+
+  const code = readErrorCode(body.error, secrets)
+  return code === 'unrecognized_error' ? 'server_error' : code
 }
 
 function describeTransient(failure: TransientFailure): string {

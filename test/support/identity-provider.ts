@@ -20,6 +20,7 @@ export const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt'
  * - `ok`: issues a TE-JWT for the requested audience.
  * - `slow`: issues it after `delayMs`.
  * - `server-error`: HTTP 500 with `error=server_error`.
+ * - `unavailable`: HTTP 503 with `error=temporarily_unavailable`.
  * - `invalid-grant`: HTTP 400 with `error=invalid_grant` and a description that echoes the
  *   subject token, the client secret and control characters.
  * - `wrong-audience`: issues a TE-JWT whose `aud` is `some-other-service`.
@@ -31,6 +32,7 @@ export type ExchangeBehaviour =
   | 'ok'
   | 'slow'
   | 'server-error'
+  | 'unavailable'
   | 'invalid-grant'
   | 'wrong-audience'
   | 'expired'
@@ -236,6 +238,9 @@ export class TestIdentityProvider {
     switch (this.behaviour) {
       case 'server-error':
         sendJson(response, 500, { error: 'server_error' })
+        return
+      case 'unavailable':
+        sendJson(response, 503, { error: 'temporarily_unavailable' })
         return
       case 'redirect':
         response.writeHead(302, { location: `${this.url}/elsewhere` }).end()

@@ -314,6 +314,17 @@ describe('TokenExchangeService failures', () => {
     assert.ok(!JSON.stringify(warnings).includes(CLIENT_SECRET))
   })
 
+  test('HTTP 503 keeps the OAuth error', async () => {
+    const service = new TokenExchangeService({ config: configFor(corp, { retries: 1 }) })
+    corp.behaviour = 'unavailable'
+
+    const error = await expectExchangeFailed(service, await subjectToken())
+
+    assert.equal(error.oauthError, 'temporarily_unavailable')
+    assert.equal(error.status, 503)
+    assert.equal(corp.exchangeCount, 2)
+  })
+
   test('HTTP 500 then success', async () => {
     const service = new TokenExchangeService({ config: configFor(corp) })
     corp.pendingServerErrors = 2
