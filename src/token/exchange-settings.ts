@@ -23,6 +23,7 @@ export interface ExchangeSettings {
   readonly issuer: string
   readonly algorithms: readonly string[] | undefined
   readonly clockToleranceSeconds: number
+  readonly requireNotBefore: boolean
   readonly claims: IdentityClaimOptions
   readonly requestorVerification: RequestorVerification
   readonly cache: {
@@ -93,6 +94,7 @@ export function resolveExchangeSettings(config: TokenExchangeConfig): ExchangeSe
     issuer: config.issuer,
     algorithms: config.algorithms,
     clockToleranceSeconds: number(config.clockToleranceSeconds, 30, 'clockToleranceSeconds'),
+    requireNotBefore: config.requireNotBefore ?? true,
     claims,
     requestorVerification: requestor,
     cache: {

@@ -81,8 +81,10 @@ export interface TokenExchangeConfig {
   readonly jwksCooldownMs?: number
   /** TE-JWT signing algorithms. Default: every asymmetric algorithm. */
   readonly algorithms?: readonly string[]
-  /** Allowed clock difference for `exp` and `nbf` of both tokens, in seconds. Default 30. */
+  /** Allowed clock difference for `exp` and `nbf` of the TE-JWT, in seconds. Default 30. */
   readonly clockToleranceSeconds?: number
+  /** Reject TE-JWTs without an `nbf` claim. Default `true`. */
+  readonly requireNotBefore?: boolean
   /** Check of the requestor token before the exchange. Required. */
   readonly requestorVerification: RequestorVerification
   readonly cache?: TokenExchangeCacheConfig

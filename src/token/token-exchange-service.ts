@@ -136,6 +136,7 @@ export class TokenExchangeService {
         issuer: settings.issuer,
         audience: settings.audience,
         clockToleranceSeconds: settings.clockToleranceSeconds,
+        requireNotBefore: settings.requireNotBefore,
         ...(settings.algorithms !== undefined && { algorithms: settings.algorithms }),
       })
     } catch (error) {

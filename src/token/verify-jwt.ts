@@ -31,7 +31,10 @@ export interface JwtVerificationOptions {
   readonly algorithms?: readonly string[]
   /** Allowed clock difference when checking `exp` and `nbf`, in seconds. Default 30. */
   readonly clockToleranceSeconds?: number
-  /** Reject tokens without an `nbf` claim. Default `false`: `nbf` is checked when present. */
+  /**
+   * Reject tokens without an `nbf` claim. Default `true`. Set `false` for identity providers that
+   * omit `nbf`, and `nbf` is then checked only when present.
+   */
   readonly requireNotBefore?: boolean
   /** Largest token accepted, in bytes, checked before any parsing. Default 16384. */
   readonly maxTokenBytes?: number
@@ -73,6 +76,7 @@ export async function verifyJwt(
     throw new TokenInvalid('malformed', 'token is missing')
   }
 
+  const requireNotBefore = options.requireNotBefore ?? true
   const maxBytes = options.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES
   if (Buffer.byteLength(token, 'utf8') > maxBytes) {
     throw new TokenInvalid('too-large', `token is larger than ${maxBytes} bytes`)
@@ -85,7 +89,7 @@ export async function verifyJwt(
       issuer: issuers,
       audience: audiences,
       clockTolerance,
-      requiredClaims: ['iss', 'aud', 'exp', ...(options.requireNotBefore ? ['nbf'] : [])],
+      requiredClaims: ['iss', 'aud', 'exp', ...(requireNotBefore ? ['nbf'] : [])],
       ...(options.currentDate !== undefined && { currentDate: options.currentDate }),
     })
 

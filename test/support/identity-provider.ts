@@ -152,7 +152,7 @@ export class TestIdentityProvider {
     const now = Math.floor(Date.now() / 1000)
     const lifetime = options.lifetimeSeconds ?? this.#options.tokenLifetimeSeconds ?? 300
 
-    return new SignJWT({ iat: now, exp: now + lifetime, ...claims })
+    return new SignJWT({ iat: now, nbf: now, exp: now + lifetime, ...claims })
       .setProtectedHeader({ alg: this.#algorithm, kid: key.kid, typ: 'JWT' })
       .sign(key.privateKey)
   }
