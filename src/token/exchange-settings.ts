@@ -94,7 +94,7 @@ export function resolveExchangeSettings(config: TokenExchangeConfig): ExchangeSe
     issuer: config.issuer,
     algorithms: config.algorithms,
     clockToleranceSeconds: number(config.clockToleranceSeconds, 30, 'clockToleranceSeconds'),
-    requireNotBefore: config.requireNotBefore ?? true,
+    requireNotBefore: config.requireNotBefore ?? false,
     claims,
     requestorVerification: requestor,
     cache: {

@@ -83,7 +83,7 @@ export interface TokenExchangeConfig {
   readonly algorithms?: readonly string[]
   /** Allowed clock difference for `exp` and `nbf` of the TE-JWT, in seconds. Default 30. */
   readonly clockToleranceSeconds?: number
-  /** Reject TE-JWTs without an `nbf` claim. Default `true`. */
+  /** Reject TE-JWTs without an `nbf` claim. Default `false`: `nbf` is checked when present. */
   readonly requireNotBefore?: boolean
   /** Check of the requestor token before the exchange. Required. */
   readonly requestorVerification: RequestorVerification

@@ -32,8 +32,8 @@ export interface JwtVerificationOptions {
   /** Allowed clock difference when checking `exp` and `nbf`, in seconds. Default 30. */
   readonly clockToleranceSeconds?: number
   /**
-   * Reject tokens without an `nbf` claim. Default `true`. Set `false` for identity providers that
-   * omit `nbf`, and `nbf` is then checked only when present.
+   * Reject tokens without an `nbf` claim. Default `false`, because many identity providers omit
+   * `nbf`. An `nbf` that is present is always checked.
    */
   readonly requireNotBefore?: boolean
   /** Largest token accepted, in bytes, checked before any parsing. Default 16384. */
@@ -76,7 +76,7 @@ export async function verifyJwt(
     throw new TokenInvalid('malformed', 'token is missing')
   }
 
-  const requireNotBefore = options.requireNotBefore ?? true
+  const requireNotBefore = options.requireNotBefore ?? false
   const maxBytes = options.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES
   if (Buffer.byteLength(token, 'utf8') > maxBytes) {
     throw new TokenInvalid('too-large', `token is larger than ${maxBytes} bytes`)

@@ -16,8 +16,8 @@ export interface VerifyTokenOptions extends JwtVerificationOptions, IdentityClai
  * Verifies `token` and returns the identity it grants.
  *
  * The signature must verify with `keySet` under an allowed algorithm, and `iss` and `aud` must
- * match. `exp` must be in the future and `nbf` in the past, within the clock tolerance, and both
- * must be present (`nbf` only while `requireNotBefore` is `true`). The token must carry a
+ * match. `exp` must be present and in the future, and `nbf` in the past, within the clock
+ * tolerance. `nbf` must be present only when `requireNotBefore` is `true`. The token must carry a
  * subject, a valid database role name and at least one policy role.
  *
  * @throws TokenInvalid with `reason` (`signature`, `algorithm`, `issuer`, `audience`,
