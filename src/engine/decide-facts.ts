@@ -8,7 +8,21 @@ import type { Decision, Grant } from '../authorize/decision.js'
 import { columnObject, functionObject, tableObject } from '../authorize/policy-objects.js'
 import type { Denial } from '../errors.js'
 import type { FloorFact, RequestFacts } from '../extract/statement-facts.js'
-import { FLOOR_RULES, floorObject } from '../floor/floor-rules.js'
+import { FLOOR_RULES, floorObject, type FloorRuleId } from '../floor/floor-rules.js'
+
+/** Floor rules by severity, so the first denial names the most serious construct. */
+const FLOOR_ORDER: readonly FloorRuleId[] = [
+  'identity-change',
+  'transaction-control',
+  'dynamic-sql',
+  'server-programs',
+  'server-files',
+  'remote-access',
+  'session-state',
+  'server-processes',
+  'denial-of-service',
+  'multiple-statements',
+]
 
 /** Policy action that lifts a liftable floor rule. */
 export const LIFT_ACTION = 'lift'
@@ -40,6 +54,7 @@ export function decideFacts(
     })
   }
   for (const statement of facts.statements) floorFacts.push(...statement.floor)
+  floorFacts.sort((left, right) => FLOOR_ORDER.indexOf(left.rule) - FLOOR_ORDER.indexOf(right.rule))
 
   for (const fact of floorFacts) {
     const rule = FLOOR_RULES[fact.rule]

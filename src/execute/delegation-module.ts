@@ -50,6 +50,8 @@ export type DelegationParams = QueryParams | SchemaParams | TableDetailsParams
 
 export interface DelegationResult {
   readonly requestId: string
+  /** The statement's command tag, for example `SELECT` or `INSERT`. */
+  readonly command: string
   readonly rows: readonly Record<string, unknown>[]
   /** Rows returned, or rows affected by a data-modifying statement. */
   readonly rowCount: number

@@ -184,6 +184,7 @@ export class PostgreSQLDelegationModule implements DelegationModule {
       this.#logExecution(request.requestId, executionStart, result.rowCount ?? 0, null)
       return {
         requestId: request.requestId,
+        command: result.command,
         rows: result.rows as Record<string, unknown>[],
         rowCount: result.rowCount ?? result.rows.length,
         fields: result.fields.map((field) => field.name),
