@@ -12,14 +12,28 @@ import type { AuditEvent, AuditSink } from './audit-event.js'
 export const DECISION_CHANNEL = diagnosticsChannel.channel('sqlgate:authorize:decision')
 /** Channel of execution events. */
 export const EXECUTION_CHANNEL = diagnosticsChannel.channel('sqlgate:execute:result')
+/** Channel of policy reload events. */
+export const POLICY_RELOAD_CHANNEL = diagnosticsChannel.channel('sqlgate:policy:reload')
+/** Channel of events about the connection that receives policy change notifications. */
+export const POLICY_SYNC_CHANNEL = diagnosticsChannel.channel('sqlgate:policy:sync')
 
-/** Delivers an event to the sink and its channel; `build` runs only when there is a consumer. */
+const CHANNELS: Readonly<Record<AuditEvent['type'], diagnosticsChannel.Channel>> = {
+  decision: DECISION_CHANNEL,
+  execution: EXECUTION_CHANNEL,
+  policy_reload: POLICY_RELOAD_CHANNEL,
+  policy_sync: POLICY_SYNC_CHANNEL,
+}
+
+/**
+ * Delivers an event to the sink and the channel of its type. `build` runs only when there is a
+ * consumer, and it runs for every type whenever any channel has subscribers.
+ */
 export function emitAuditEvent(sink: AuditSink | undefined, build: () => AuditEvent): void {
-  const channelHasSubscribers = DECISION_CHANNEL.hasSubscribers || EXECUTION_CHANNEL.hasSubscribers
+  const channelHasSubscribers = Object.values(CHANNELS).some((channel) => channel.hasSubscribers)
   if (sink === undefined && !channelHasSubscribers) return
 
   const event = build()
-  const channel = event.type === 'decision' ? DECISION_CHANNEL : EXECUTION_CHANNEL
+  const channel = CHANNELS[event.type]
   if (channel.hasSubscribers) channel.publish(event)
   if (sink === undefined) return
   try {

@@ -50,7 +50,41 @@ export interface ExecutionEvent {
   readonly durationMs: number
 }
 
-export type AuditEvent = DecisionEvent | ExecutionEvent
+/**
+ * One attempt to replace the policy in force. A rejected policy never serves: the previous
+ * version keeps deciding, and `errors` lists why the new text was rejected.
+ */
+export interface PolicyReloadEvent {
+  readonly type: 'policy_reload'
+  readonly time: string
+  /** Source of the policy: a directory, or `postgres:<schema>` for a shared policy. */
+  readonly origin: string
+  /** Cause of the reload, for example `file-change`, `notification` or `push`. */
+  readonly trigger: string
+  /** `applied`: a new version serves. `unchanged`: same version. `rejected`: old version serves. */
+  readonly outcome: 'applied' | 'unchanged' | 'rejected'
+  readonly previousVersion: string
+  /** Version of the policy that was read, or `null` when it could not be read at all. */
+  readonly version: string | null
+  /** Lint or loading errors of a rejected policy, or an empty list. */
+  readonly errors: readonly string[]
+  readonly durationMs: number
+}
+
+/**
+ * A change in the connection that receives policy change notifications. While it is
+ * `disconnected`, notifications are missed, so the policy is reloaded once it is `listening` again.
+ */
+export interface PolicySyncEvent {
+  readonly type: 'policy_sync'
+  readonly time: string
+  readonly origin: string
+  readonly state: 'listening' | 'disconnected'
+  /** The driver's error message when the connection failed, else `null`. */
+  readonly message: string | null
+}
+
+export type AuditEvent = DecisionEvent | ExecutionEvent | PolicyReloadEvent | PolicySyncEvent
 
 /** Receives audit events. It must not throw; an exception from it is ignored. */
 export type AuditSink = (event: AuditEvent) => void

@@ -24,8 +24,28 @@ export function fingerprintPostgres(sql: string): string | null {
   }
   const parts: string[] = []
   for (const token of tokens) {
-    if (COMMENT_TOKENS.has(token.tokenName)) continue
-    parts.push(CONSTANT_TOKENS.has(token.tokenName) ? '?' : token.text)
+    if (isComment(token)) continue
+    parts.push(isConstant(token) ? '?' : token.text)
   }
   return parts.join(' ')
+}
+
+/**
+ * Tells whether a token is a constant, by name or by text. libpg-query 18 names `B'...'`,
+ * `X'...'` and `U&'...'` tokens `UNKNOWN`, so a quote anywhere, a leading digit or a dollar quote
+ * also counts. A quoted identifier that contains a quote is replaced too, which only loses detail.
+ */
+function isConstant(token: ScanToken): boolean {
+  if (CONSTANT_TOKENS.has(token.tokenName)) return true
+
+  const text = token.text
+  if (text.includes("'")) return true
+  if (/^\.?[0-9]/.test(text)) return true
+  // `$1` is a parameter placeholder, and any other token that starts with `$` is a dollar quote.
+  return text.startsWith('$') && !/^\$[0-9]+$/.test(text)
+}
+
+function isComment(token: ScanToken): boolean {
+  if (COMMENT_TOKENS.has(token.tokenName)) return true
+  return token.text.startsWith('--') || token.text.startsWith('/*')
 }
