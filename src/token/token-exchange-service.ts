@@ -6,22 +6,21 @@
 
 import { inspect } from 'node:util'
 
-import { decodeJwt } from 'jose'
-
 import { SqlgateError, TokenExchangeFailed, TokenExpired, TokenInvalid } from '../errors.js'
 import { resolveAlgorithms } from './algorithms.js'
 import { ExchangeCache, hashCacheKey } from './exchange-cache.js'
 import { resolveExchangeSettings } from './exchange-settings.js'
 import type { ExchangeSettings } from './exchange-settings.js'
 import { readIdentityClaims } from './identity-claims.js'
-import { KeySet, createKeySet } from './key-set.js'
-import type { KeySetSource, RemoteKeySetSource } from './key-set.js'
+import type { KeySet, KeySetSource } from './key-set.js'
+import { KeySetRegistry } from './key-set-registry.js'
+import { verifyRequestorToken } from './requestor-verification.js'
+import type { RequestorCheck } from './requestor-verification.js'
 import { requestTokenExchange } from './token-endpoint-client.js'
 import type { TokenExchangeLogger } from './token-endpoint-client.js'
 import type { TokenExchangeConfig } from './token-exchange-config.js'
 import type { VerifiedIdentity } from './verified-identity.js'
 import { verifyJwt } from './verify-jwt.js'
-import type { JwtVerificationOptions } from './verify-jwt.js'
 
 /** Options of a {@link TokenExchangeService}. */
 export interface TokenExchangeServiceOptions {
@@ -34,7 +33,7 @@ export interface TokenExchangeServiceOptions {
 interface ConfigState {
   readonly settings: ExchangeSettings
   readonly issuedKeySet: KeySet
-  readonly requestor: readonly JwtVerificationOptions[] | 'identity-provider'
+  readonly requestor: RequestorCheck
   readonly cache: ExchangeCache<VerifiedIdentity>
 }
 
@@ -54,10 +53,7 @@ export class TokenExchangeService {
   readonly #logger: TokenExchangeLogger | undefined
   readonly #states = new Map<string, ConfigState>()
   readonly #statesByConfig = new WeakMap<TokenExchangeConfig, ConfigState>()
-  readonly #remoteKeySets = new Map<string, KeySet>()
-  readonly #sourceKeySets = new WeakMap<KeySetSource, KeySet>()
-  readonly #objectIds = new WeakMap<object, number>()
-  #nextObjectId = 1
+  readonly #keySets = new KeySetRegistry()
 
   constructor(options: TokenExchangeServiceOptions = {}) {
     this.#defaultConfig = options.config
@@ -68,7 +64,8 @@ export class TokenExchangeService {
   /**
    * Returns the identity for `subjectToken` under `config`, from the cache or by verifying the
    * token, exchanging it and verifying the issued TE-JWT. Concurrent calls with the same token and
-   * configuration share one exchange.
+   * configuration share one exchange. A config object is read when first seen, so later changes
+   * to the same object are ignored: pass a new object instead.
    *
    * @throws TokenInvalid or TokenExpired when the requestor token fails verification.
    * @throws TokenExchangeFailed when the identity provider fails or rejects the exchange, or the
@@ -126,7 +123,7 @@ export class TokenExchangeService {
 
   async #exchangeUncached(state: ConfigState, subjectToken: string) {
     const { settings } = state
-    const requestorExpiresAtMs = await this.#verifyRequestor(state, subjectToken)
+    const requestorExpiresAtMs = await verifyRequestorToken(state.requestor, subjectToken)
     const response = await requestTokenExchange(settings, subjectToken, this.#logger)
 
     let verified
@@ -149,34 +146,12 @@ export class TokenExchangeService {
     return { value: identity, expiresAtMs }
   }
 
-  /** Verifies the requestor token and returns when it expires (ms), or Infinity if unknown. */
-  async #verifyRequestor(state: ConfigState, subjectToken: string): Promise<number> {
-    if (state.requestor === 'identity-provider') return unverifiedExpiry(subjectToken)
-
-    let issuer: string | undefined
-    try {
-      issuer = decodeJwt(subjectToken).iss
-    } catch (cause) {
-      throw new TokenInvalid('malformed', 'subject token is not a well-formed JWT', { cause })
-    }
-
-    const options = state.requestor.find(
-      (entry) => issuer !== undefined && [entry.issuer].flat().includes(issuer),
-    )
-    if (options === undefined) {
-      throw new TokenInvalid('issuer', 'subject token issuer is not accepted')
-    }
-
-    const { payload } = await verifyJwt(subjectToken, options)
-    return (payload.exp ?? 0) * 1000
-  }
-
   #state(config: TokenExchangeConfig): ConfigState {
     const known = this.#statesByConfig.get(config)
     if (known !== undefined) return known
 
     const settings = resolveExchangeSettings(config)
-    const identity = this.#configIdentity(config)
+    const identity = this.#keySets.describe(config)
     let state = this.#states.get(identity)
     if (state === undefined) {
       state = this.#createState(config, settings)
@@ -185,36 +160,6 @@ export class TokenExchangeService {
 
     this.#statesByConfig.set(config, state)
     return state
-  }
-
-  /**
-   * Describes every setting of `config`, so that two configurations share state (and cached
-   * identities) only when they are equal. Key set objects count by identity and the client
-   * secret by its SHA-256 digest.
-   */
-  #configIdentity(config: TokenExchangeConfig): string {
-    const values = { ...config, clientSecret: hashCacheKey([config.clientSecret]) }
-
-    return JSON.stringify(values, (name, value: unknown) => {
-      if (name === 'keySet' && typeof value === 'object' && value !== null) {
-        return 'jwksUrl' in value
-          ? remoteKeySetId(value as RemoteKeySetSource)
-          : `object-${this.#objectId(value)}`
-      }
-
-      return value instanceof URL ? value.href : value
-    })
-  }
-
-  #objectId(value: object): number {
-    let id = this.#objectIds.get(value)
-    if (id === undefined) {
-      id = this.#nextObjectId
-      this.#nextObjectId += 1
-      this.#objectIds.set(value, id)
-    }
-
-    return id
   }
 
   #createState(config: TokenExchangeConfig, settings: ExchangeSettings): ConfigState {
@@ -228,10 +173,10 @@ export class TokenExchangeService {
         ? 'identity-provider'
         : [settings.requestorVerification]
             .flat()
-            .map((entry) => ({ ...entry, keySet: this.#keySet(entry.keySet) }))
+            .map((entry) => ({ ...entry, keySet: this.#keySets.resolve(entry.keySet) }))
 
     // Check the algorithm allow-lists now, so a misconfiguration fails before any request.
-    const issuedKeySet = this.#keySet(issuedSource)
+    const issuedKeySet = this.#keySets.resolve(issuedSource)
     resolveAlgorithms(issuedKeySet.kind, issuedKeySet.secretBytes, settings.algorithms)
     for (const entry of requestor === 'identity-provider' ? [] : requestor) {
       resolveAlgorithms(entry.keySet.kind, entry.keySet.secretBytes, entry.algorithms)
@@ -247,35 +192,6 @@ export class TokenExchangeService {
       }),
     }
   }
-
-  /** Shares one key set per JWKS URL and settings, so each JWKS is fetched once per service. */
-  #keySet(value: KeySet | KeySetSource): KeySet {
-    if (value instanceof KeySet) return value
-
-    if ('jwksUrl' in value) {
-      const key = remoteKeySetId(value)
-      let keySet = this.#remoteKeySets.get(key)
-      if (keySet === undefined) {
-        keySet = createKeySet(value)
-        this.#remoteKeySets.set(key, keySet)
-      }
-
-      return keySet
-    }
-
-    let keySet = this.#sourceKeySets.get(value)
-    if (keySet === undefined) {
-      keySet = createKeySet(value)
-      this.#sourceKeySets.set(value, keySet)
-    }
-
-    return keySet
-  }
-}
-
-function remoteKeySetId(source: RemoteKeySetSource): string {
-  const { jwksUrl, cooldownMs, cacheMaxAgeMs, timeoutMs } = source
-  return JSON.stringify(['remote', String(jwksUrl), cooldownMs, cacheMaxAgeMs, timeoutMs])
 }
 
 function issuedTokenFailure(settings: ExchangeSettings, error: unknown): SqlgateError {
@@ -288,17 +204,4 @@ function issuedTokenFailure(settings: ExchangeSettings, error: unknown): Sqlgate
     `token issued by identity provider "${settings.idpName}" failed verification: ${reason}`,
     { cause: error },
   )
-}
-
-/**
- * Reads `exp` without verification, only to shorten how long a result is cached. Returns
- * Infinity when the token is not a JWT or has no `exp`.
- */
-function unverifiedExpiry(token: string): number {
-  try {
-    const { exp } = decodeJwt(token)
-    return typeof exp === 'number' ? exp * 1000 : Number.POSITIVE_INFINITY
-  } catch {
-    return Number.POSITIVE_INFINITY
-  }
 }
