@@ -225,6 +225,8 @@ export class PostgresExtractor {
 
   #select(body: Body, scope: Scope): void {
     this.#with(body, scope)
+    // A bare VALUES list (as in INSERT ... VALUES) reads nothing; its sub-queries add their own kind.
+    if (asArray(body['valuesLists']).length === 0) this.#addKind('select')
 
     if (body['op'] !== undefined && body['op'] !== 'SETOP_NONE') {
       this.#statement({ SelectStmt: body['larg'] }, scope.child())
