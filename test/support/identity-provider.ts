@@ -27,6 +27,7 @@ export const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt'
  * - `expired`: issues a TE-JWT that expired two minutes ago.
  * - `unknown-key`: signs the TE-JWT with a key that the JWKS does not contain.
  * - `redirect`: HTTP 302 to another path of the same server.
+ * - `oversized`: HTTP 200 with a 100 KiB JSON body.
  */
 export type ExchangeBehaviour =
   | 'ok'
@@ -38,6 +39,7 @@ export type ExchangeBehaviour =
   | 'expired'
   | 'unknown-key'
   | 'redirect'
+  | 'oversized'
 
 /** Claims that the identity provider puts into TE-JWTs for one subject. */
 export type SubjectClaims = Readonly<Record<string, unknown>>
@@ -238,6 +240,9 @@ export class TestIdentityProvider {
     switch (this.behaviour) {
       case 'server-error':
         sendJson(response, 500, { error: 'server_error' })
+        return
+      case 'oversized':
+        sendJson(response, 200, { access_token: 'x'.repeat(100 * 1024), token_type: 'N_A' })
         return
       case 'unavailable':
         sendJson(response, 503, { error: 'temporarily_unavailable' })

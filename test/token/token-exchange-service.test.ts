@@ -169,6 +169,17 @@ describe('TokenExchangeService exchanges', () => {
     assert.deepEqual(identity.roles, ['analyst', 'sql-read'])
   })
 
+  test('requestor issuer picks its JWKS', async () => {
+    const requestorVerification = [
+      { issuer: partner.issuer, audience: FRONTEND_AUDIENCE, keySet: { jwks: partner.jwks } },
+      { issuer: corp.issuer, audience: FRONTEND_AUDIENCE, keySet: { jwksUrl: corp.jwksUrl } },
+    ]
+    const config = configFor(corp, { requestorVerification })
+    const identity = await new TokenExchangeService({ config }).exchange(await subjectToken())
+
+    assert.equal(identity.legacyName, 'alice')
+  })
+
   test('without local requestor verification', async () => {
     const config = configFor(corp, { requestorVerification: 'identity-provider' })
     const identity = await new TokenExchangeService({ config }).exchange(await subjectToken())
@@ -392,6 +403,17 @@ describe('TokenExchangeService failures', () => {
     assert.equal(error.oauthError, 'invalid_issued_token')
     assert.ok(error.cause instanceof TokenInvalid)
     assert.equal(error.cause.reason, 'key-not-found')
+  })
+
+  test('oversized response rejected', async () => {
+    const service = new TokenExchangeService({ config: configFor(corp) })
+    corp.behaviour = 'oversized'
+
+    const error = await expectExchangeFailed(service, await subjectToken())
+
+    assert.equal(error.oauthError, 'invalid_response')
+    assert.equal(error.status, 200)
+    assert.equal(corp.exchangeCount, 1)
   })
 
   test('unexpected issued token type', async () => {
