@@ -114,6 +114,11 @@ export interface StatementFacts {
   readonly columns: readonly ColumnFact[]
   readonly functions: readonly FunctionFact[]
   readonly floor: readonly FloorFact[]
+  /**
+   * Where the statement is in the request text, as UTF-16 offsets (`text.slice(start, end)`).
+   * Set by front ends that know statement boundaries; needed to run several statements.
+   */
+  readonly span?: { readonly start: number; readonly end: number }
 }
 
 /** The facts of a whole request: one entry per statement, in order. */

@@ -12,12 +12,12 @@ import type { PolicyEngine } from '../../src/engine/policy-engine.js'
 import {
   AccessDenied,
   ExecutionFailed,
-  ImpersonationFailed,
   SqlgateError,
   type ErrorCode,
 } from '../../src/errors.js'
 import type { DelegationSession } from '../../src/execute/delegation-module.js'
 import { DelegationRegistry } from '../../src/execute/delegation-registry.js'
+import { runImpersonatedQuery } from '../../src/dialect/postgres/postgres-impersonated-query.js'
 import { createPolicySource } from '../../src/policy/policy-source.js'
 import type { VerifiedIdentity } from '../../src/token/verified-identity.js'
 import { readFileSync } from 'node:fs'
@@ -267,30 +267,63 @@ describe('PostgreSQL delegation', () => {
     })
   }
 
-  it('server rejects stacked statements even when the floor is lifted', async () => {
+  it('lifted floor runs statements in one transaction', async () => {
     const model = readFileSync(new URL('../../policies/model.conf', import.meta.url), 'utf8')
     const policy = [
-      'p, batch, *, statement, select, allow',
+      'g, batch, sql-write, *',
+      readFileSync(new URL('../../policies/policy.csv', import.meta.url), 'utf8'),
       'p, batch, *, floor:multiple-statements, lift, allow',
     ].join('\n')
     const batchEngine = await createPolicyEngine({ policy: createPolicySource(model, policy) })
     const module = await createModule(database, batchEngine, 'postgresql-batch')
     try {
-      const session = { identity: identity(READER_ROLE, ['batch']) }
-      const error = await rejectsWith(
-        module.module.delegate(session, 'query', { sql: 'SELECT 1; SELECT 2' }),
+      const session = { identity: identity(WRITER_ROLE, ['batch']) }
+      const result = await module.module.delegate(session, 'query', {
+        sql: "INSERT INTO audit_trail (note) VALUES ('batch é'); SELECT note FROM audit_trail WHERE note LIKE 'batch%'",
+      })
+      assert.deepEqual(
+        result.rows.map((row) => row['note']),
+        ['batch é'],
+      )
+
+      // A failing second statement rolls back the first.
+      await rejectsWith(
+        module.module.delegate(session, 'query', {
+          sql: "INSERT INTO audit_trail (note) VALUES ('batch rolled back'); SELECT 1 / 0",
+        }),
         'ERR_EXECUTION_FAILED',
       )
-      assert.equal((error as ExecutionFailed).sqlState, '42601')
+      const rows = await database.admin.query(
+        "SELECT count(*)::int AS n FROM audit_trail WHERE note = 'batch rolled back'",
+      )
+      assert.equal(rows.rows[0]?.n, 0)
     } finally {
       await module.module.close()
     }
   })
 
+  it('server rejects a text holding two statements', async () => {
+    const client = await main.module.pool.connect()
+    const error = await rejectsWith(
+      runImpersonatedQuery(client, {
+        role: READER_ROLE,
+        texts: ['SELECT 1; SELECT 2'],
+        values: [],
+        readOnly: true,
+        statementTimeoutMillis: 5000,
+        searchPath: ['public'],
+        pipeline: false,
+      }),
+      'ERR_EXECUTION_FAILED',
+    )
+    assert.equal((error as ExecutionFailed).sqlState, '42601')
+  })
+
   describe('TE-JWT verification', () => {
-    let privateKey: CryptoKey
+    type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey']
+    let privateKey: PrivateKey
     let jwk: JWK
-    let otherKey: CryptoKey
+    let otherKey: PrivateKey
 
     before(async () => {
       const pair = await generateKeyPair('ES256', { extractable: true })
@@ -306,7 +339,7 @@ describe('PostgreSQL delegation', () => {
 
     async function token(
       claims: Record<string, unknown>,
-      options: { key?: CryptoKey; expiresIn?: string; audience?: string } = {},
+      options: { key?: PrivateKey; expiresIn?: string; audience?: string } = {},
     ): Promise<string> {
       return new SignJWT(claims)
         .setProtectedHeader({ alg: 'ES256', kid: 'k1' })

@@ -15,7 +15,13 @@ import { fingerprintPostgres } from './postgres-fingerprint.js'
 const NAME = 'libpg-query'
 
 interface ParseResult {
-  readonly stmts?: readonly { readonly stmt?: unknown }[]
+  readonly stmts?: readonly {
+    readonly stmt?: unknown
+    /** Byte offset of the statement in the UTF-8 text; absent for the first statement. */
+    readonly stmt_location?: number
+    /** Length in bytes; absent or 0 for "to the end of the text". */
+    readonly stmt_len?: number
+  }[]
 }
 
 /** Loads the WebAssembly parser once and returns the front end. */
@@ -34,7 +40,12 @@ function analyze(sql: string): RequestFacts {
 
   const extractor = new PostgresExtractor()
   try {
-    const statements = (result.stmts ?? []).map((entry) => extractor.extract(entry.stmt))
+    const entries = result.stmts ?? []
+    const bytes = entries.length > 1 ? Buffer.from(sql, 'utf8') : null
+    const statements = entries.map((entry) => {
+      const facts = extractor.extract(entry.stmt)
+      return bytes === null ? facts : Object.freeze({ ...facts, span: spanOf(bytes, entry) })
+    })
     return Object.freeze({ dialect: 'postgres', frontEnd: NAME, statements: Object.freeze(statements) })
   } catch (error) {
     // A tree deep enough to exhaust the stack is denied like any other unsupported input.
@@ -43,6 +54,18 @@ function analyze(sql: string): RequestFacts {
     }
     throw error
   }
+}
+
+/** Converts libpg-query's byte offsets into UTF-16 offsets of the original string. */
+function spanOf(
+  bytes: Buffer,
+  entry: { readonly stmt_location?: number; readonly stmt_len?: number },
+): { start: number; end: number } {
+  const startByte = entry.stmt_location ?? 0
+  const endByte = entry.stmt_len === undefined || entry.stmt_len === 0 ? bytes.length : startByte + entry.stmt_len
+  const start = bytes.subarray(0, startByte).toString('utf8').length
+  const end = start + bytes.subarray(startByte, endByte).toString('utf8').length
+  return Object.freeze({ start, end })
 }
 
 /** The parser's message without the SQL text: PostgreSQL messages can quote the input. */

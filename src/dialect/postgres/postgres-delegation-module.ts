@@ -16,8 +16,8 @@ import type { PoolConfig } from 'pg'
 import { emitAuditEvent } from '../../audit/audit-channels.js'
 import type { AuditSink } from '../../audit/audit-event.js'
 import type { PolicyEngine } from '../../engine/policy-engine.js'
-import { isSqlgateError } from '../../errors.js'
-import { isReadOnly } from '../../extract/statement-facts.js'
+import { isSqlgateError, SqlUnsupported } from '../../errors.js'
+import { isReadOnly, type RequestFacts } from '../../extract/statement-facts.js'
 import { authorizeRequest, type AuthorizationContext } from '../../execute/authorize-request.js'
 import type {
   DelegationAction,
@@ -76,6 +76,21 @@ export interface PostgreSQLModuleOptions {
   readonly engine: PolicyEngine
   /** Receives one decision event and one execution event per request. */
   readonly audit?: AuditSink
+}
+
+/**
+ * The texts to send: the whole text for one statement, else each statement's own slice of it,
+ * because the extended protocol takes one statement per message.
+ * @throws SqlUnsupported when the front end gave no statement boundaries.
+ */
+function statementTexts(text: string, facts: RequestFacts | null): string[] {
+  if (facts === null || facts.statements.length <= 1) return [text]
+  return facts.statements.map((statement) => {
+    if (statement.span === undefined) {
+      throw new SqlUnsupported('libpg-query', 'several statements without statement boundaries')
+    }
+    return text.slice(statement.span.start, statement.span.end)
+  })
 }
 
 type ModuleSettings = Required<NonNullable<PostgreSQLModuleConfig['options']>>
@@ -170,10 +185,11 @@ export class PostgreSQLDelegationModule implements DelegationModule {
 
     const executionStart = performance.now()
     try {
+      const texts = statementTexts(text, facts)
       const client = await pool.connect()
       const result = await runImpersonatedQuery(client, {
         role: request.identity.legacyName,
-        text,
+        texts,
         values,
         readOnly: facts !== null && isReadOnly(facts),
         statementTimeoutMillis: settings.statementTimeoutMillis,

@@ -24,8 +24,12 @@ import { quoteIdentifier } from './postgres-identifiers.js'
 export interface ImpersonatedQuery {
   /** Database role to switch to with SET LOCAL ROLE. */
   readonly role: string
-  /** The approved statement text, byte for byte as checked. */
-  readonly text: string
+  /**
+   * The approved statement texts, in order, each byte for byte as checked. More than one only
+   * when a policy lifted `floor:multiple-statements`; they run in the same transaction.
+   */
+  readonly texts: readonly string[]
+  /** Parameter values; only a single statement takes them. */
   readonly values: readonly unknown[]
   /** Open the transaction READ ONLY. */
   readonly readOnly: boolean
@@ -61,14 +65,18 @@ export async function runImpersonatedQuery(
   client: PoolClient,
   query: ImpersonatedQuery,
 ): Promise<QueryResult> {
-  const statement = {
-    text: query.text,
+  if (query.texts.length === 0 || (query.texts.length > 1 && query.values.length > 0)) {
+    client.release()
+    throw new TypeError('parameters can only be given with a single statement')
+  }
+  const statements = query.texts.map((text) => ({
+    text,
     values: [...query.values],
     queryMode: 'extended' as const,
-    ...(query.preparedName === undefined ? {} : { name: query.preparedName }),
-  }
+    ...(query.preparedName === undefined || query.texts.length > 1 ? {} : { name: query.preparedName }),
+  }))
 
-  if (query.pipeline) return runPipelined(client, query, statement)
+  if (query.pipeline) return runPipelined(client, query, statements)
 
   try {
     await client.query(openingMessage(query))
@@ -77,9 +85,9 @@ export async function runImpersonatedQuery(
     throw impersonationFailed(error)
   }
 
-  let result: QueryResult
+  let result: QueryResult | undefined
   try {
-    result = await client.query(statement)
+    for (const statement of statements) result = await client.query(statement)
   } catch (error) {
     await endAfterFailure(client)
     throw executionFailed(error)
@@ -92,7 +100,7 @@ export async function runImpersonatedQuery(
     throw executionFailed(error)
   }
   client.release()
-  return result
+  return result as QueryResult
 }
 
 /**
@@ -103,24 +111,25 @@ export async function runImpersonatedQuery(
 async function runPipelined(
   client: PoolClient,
   query: ImpersonatedQuery,
-  statement: { text: string; values: unknown[]; queryMode: 'extended'; name?: string },
+  statements: readonly { text: string; values: unknown[]; queryMode: 'extended'; name?: string }[],
 ): Promise<QueryResult> {
   const opening = client.query(openingMessage(query))
-  const running = client.query(statement)
+  const running = statements.map((statement) => client.query(statement))
   const commit = client.query('COMMIT')
-  const [opened, ran, committed] = await Promise.allSettled([opening, running, commit])
+  const [opened, committed, ...results] = await Promise.allSettled([opening, commit, ...running])
+  const ran = results.find((outcome) => outcome.status === 'rejected') ?? results[results.length - 1]
 
   if (opened.status === 'rejected') {
     await endAfterFailure(client)
     throw impersonationFailed(opened.reason)
   }
-  if (ran.status === 'rejected') {
+  if (ran === undefined || ran.status === 'rejected') {
     await endAfterFailure(client)
-    throw executionFailed(ran.reason)
+    throw executionFailed(ran?.reason)
   }
-  if (committed.status === 'rejected') {
+  if (committed === undefined || committed.status === 'rejected') {
     await endAfterFailure(client)
-    throw executionFailed(committed.reason)
+    throw executionFailed(committed?.reason)
   }
   client.release()
   return ran.value
