@@ -2,8 +2,9 @@
  * Extracts facts from one statement of PostgreSQL's own parse tree (libpg-query's JSON form).
  *
  * Every node is visited. Nodes that name tables, functions, columns or nested statements have
- * handlers; nodes that only hold other nodes are listed in PASSTHROUGH_NODES; any other node type
- * raises `SqlUnsupported`, so a construct added to the grammar later is denied until it is known.
+ * handlers, and nodes that only contain other nodes are listed in PASSTHROUGH_NODES. Any other
+ * node type raises `SqlUnsupported`, so a construct added to the grammar later is denied until
+ * it is known.
  */
 
 import { SqlUnsupported } from '../../errors.js'
@@ -11,7 +12,7 @@ import { FactBuilder } from '../../extract/fact-builder.js'
 import type { StatementFacts, StatementKind, TableAction } from '../../extract/statement-facts.js'
 import { floorRuleOfFunction, IDENTITY_SETTINGS, isModifyingFunction } from './postgres-functions.js'
 import { PASSTHROUGH_NODES } from './postgres-node-types.js'
-import { Scope } from './postgres-scope.js'
+import { Scope, tablesOf } from './postgres-scope.js'
 import { UTILITY_STATEMENTS } from './postgres-utility-statements.js'
 
 /** A parse tree node body: the object under the node's type name. */
@@ -70,7 +71,7 @@ function stringOf(value: unknown): string | null {
   return typeof text === 'string' ? text : null
 }
 
-/** The names in a `String` list such as `funcname` or DROP's object names. */
+/** Reads the names of a `String` list such as `funcname` or DROP's object names. */
 function namesOf(list: unknown): string[] | null {
   const names: string[] = []
   for (const item of asArray(list)) {
@@ -212,8 +213,8 @@ export class PostgresExtractor {
       return node[1]
     })
 
-    // WITH RECURSIVE makes every name visible in every query; otherwise a CTE sees only the
-    // ones before it, and an earlier query naming a later CTE means a real table.
+    // WITH RECURSIVE makes every name visible in every query. Otherwise a CTE can refer only to
+    // the ones before it, and an earlier query naming a later CTE refers to a real table.
     if (recursive) for (const cte of ctes) scope.addCte(String(cte['ctename']))
     for (const cte of ctes) {
       this.#statement(cte['ctequery'], scope.child())
@@ -295,6 +296,12 @@ export class PostgresExtractor {
         this.#facts.addColumn(target.schema, target.name, name, 'insert')
       }
       this.#walk(unwrap(column)?.[1]['indirection'], scope)
+    }
+    // Without a column list the values fill the table's columns in order (DEFAULT VALUES fills
+    // none), so a column rule on any of them applies.
+    const listed = asArray(body['cols']).length > 0
+    if (target !== null && !listed && body['selectStmt'] !== undefined) {
+      this.#facts.addColumn(target.schema, target.name, '*', 'insert')
     }
     if (body['selectStmt'] !== undefined) this.#statement(body['selectStmt'], scope.child())
 
@@ -388,6 +395,9 @@ export class PostgresExtractor {
               this.#facts.addColumn(target.schema, target.name, name, 'insert')
             }
           }
+          if (asArray(when['targetList']).length === 0 && asArray(when['values']).length > 0) {
+            this.#facts.addColumn(target.schema, target.name, '*', 'insert')
+          }
         } else if (command === 'CMD_DELETE') {
           this.#addTable(target.schema, target.name, 'delete')
         } else if (command !== 'CMD_NOTHING') {
@@ -458,7 +468,12 @@ export class PostgresExtractor {
       this.#facts.addFloor('server-files', 'COPY with a server file')
     }
     if (body['relation'] !== undefined) {
-      this.#relation(body['relation'], body['is_from'] === true ? 'insert' : 'select')
+      const action = body['is_from'] === true ? 'insert' : 'select'
+      const target = this.#relation(body['relation'], action)
+      const columns = namesOf(body['attlist']) ?? []
+      for (const column of columns.length === 0 ? ['*'] : columns) {
+        if (target !== null) this.#facts.addColumn(target.schema, target.name, column, action)
+      }
     }
     if (body['query'] !== undefined) this.#statement(body['query'], scope.child())
     this.#walk(body['whereClause'], scope)
@@ -535,12 +550,25 @@ export class PostgresExtractor {
         this.#walk(body['coldeflist'], scope)
         scope.entries.push({ alias, table: null })
         return
-      case 'JoinExpr':
+      case 'JoinExpr': {
+        const first = scope.entries.length
         this.#fromItem(body['larg'], scope)
+        const middle = scope.entries.length
         this.#fromItem(body['rarg'], scope)
+        const left = scope.entries.slice(first, middle)
+        const right = scope.entries.slice(middle)
         this.#walk(body['quals'], scope)
-        if (alias !== '') scope.entries.push({ alias, table: null })
+        // USING and NATURAL compare columns that the SQL names without a table, or not at all.
+        const using = namesOf(body['usingClause']) ?? []
+        const compared = body['isNatural'] === true ? ['*'] : using
+        for (const entry of [...left, ...right]) {
+          for (const table of tablesOf(entry)) {
+            for (const column of compared) this.#column(table, column)
+          }
+        }
+        if (alias !== '') scope.entries.push({ alias, table: null, members: [...left, ...right] })
         return
+      }
       case 'RangeTableSample':
         this.#fromItem(body['relation'], scope)
         this.#function(body['method'], 'TABLESAMPLE method')
@@ -658,16 +686,21 @@ export class PostgresExtractor {
       }
       // A bare name that matches a range entry may be a whole-row reference to it.
       const whole = star ? undefined : scope.findByAlias(column)
-      if (whole?.table != null) this.#column(whole.table, '*')
+      for (const base of whole === undefined ? [] : tablesOf(whole)) this.#column(base, '*')
       return
     }
 
     const table = qualifier[qualifier.length - 1] as string
-    const entry =
-      qualifier.length === 1
-        ? scope.findByAlias(table)
-        : scope.findByTable(qualifier[qualifier.length - 2] as string, table)
-    if (entry?.table != null) this.#column(entry.table, column)
+    if (qualifier.length === 1) {
+      const entry = scope.findByAlias(table)
+      for (const base of entry === undefined ? [] : tablesOf(entry)) this.#column(base, column)
+      return
+    }
+    // `schema.table.column` (or `db.schema.table.column`): the table is named outright, so it is
+    // attributed even when the FROM clause spelled it differently.
+    const schema = qualifier[qualifier.length - 2] as string
+    const entry = scope.findByTable(schema, table)
+    this.#column(entry?.table ?? { schema, name: table }, column)
   }
 
   #column(table: { schema: string | null; name: string }, column: string): void {
