@@ -11,6 +11,7 @@ import { newEnforcer, newModelFromString, StringAdapter, Util, type Enforcer } f
 
 import { PolicyInvalid } from '../errors.js'
 import type { PolicySource } from '../policy/policy-source.js'
+import { formatPolicyRule, parsePolicyCsv } from './policy-csv.js'
 
 /** The answer for one fact. */
 export interface FactAnswer {
@@ -25,6 +26,14 @@ export interface FactAnswer {
 const MEMO_LIMIT = 100_000
 
 const NO_MATCH: FactAnswer = Object.freeze({ effect: 'none', rule: null, fields: null })
+
+/**
+ * Matches a value against a policy pattern the way the model's `globMatch` does (minimatch,
+ * through Casbin): `*` spans any characters except `/`, and `{a,b}` lists alternatives.
+ */
+export function policyGlobMatch(value: string, pattern: string): boolean {
+  return Util.globMatch(value, pattern)
+}
 
 export class CasbinAuthorizer {
   readonly #enforcer: Enforcer
@@ -108,14 +117,15 @@ export class CasbinAuthorizer {
 }
 
 function formatRule(fields: readonly string[]): string {
-  return `p, ${fields.join(', ')}`
+  return formatPolicyRule(fields)
 }
 
+/** Maps each `p` line's canonical text to its first line number. */
 function indexLines(policy: string): Map<string, number> {
   const lines = new Map<string, number>()
-  policy.split('\n').forEach((line, index) => {
-    const fields = line.split(',').map((field) => field.trim())
-    if (fields[0] === 'p') lines.set(`p, ${fields.slice(1).join(', ')}`, index + 1)
-  })
+  for (const line of parsePolicyCsv(policy)) {
+    const rule = formatPolicyRule(line.fields)
+    if (line.type === 'p' && !lines.has(rule)) lines.set(rule, line.line)
+  }
   return lines
 }

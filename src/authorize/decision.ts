@@ -1,3 +1,4 @@
+import type { CatalogTable } from '../catalog/column-catalog.js'
 import type { Denial, SqlgateError } from '../errors.js'
 import type { RequestFacts } from '../extract/statement-facts.js'
 
@@ -24,4 +25,10 @@ export interface Decision {
   readonly error: SqlgateError | null
   /** Hash of the policy files that decided. */
   readonly policyVersion: string
+  /**
+   * Tables whose column list the check needed to expand `*` against column rules and did not
+   * have. Non-empty means the request was denied for that reason (among others perhaps); a
+   * module that reads these tables' columns under the caller's identity can check again.
+   */
+  readonly catalogNeeds?: readonly CatalogTable[]
 }

@@ -6,8 +6,10 @@
 import type { CasbinAuthorizer, FactAnswer } from '../authorize/casbin-authorizer.js'
 import type { Decision, Grant } from '../authorize/decision.js'
 import { columnObject, functionObject, tableObject } from '../authorize/policy-objects.js'
-import type { Denial } from '../errors.js'
-import type { FloorFact, RequestFacts } from '../extract/statement-facts.js'
+import { columnRulesOf } from '../authorize/column-rule-index.js'
+import type { CatalogTable, ColumnCatalog } from '../catalog/column-catalog.js'
+import { CatalogUnavailable, type Denial } from '../errors.js'
+import type { ColumnFact, FloorFact, RequestFacts } from '../extract/statement-facts.js'
 import { FLOOR_RULES, floorObject, type FloorRuleId } from '../floor/floor-rules.js'
 
 /** Floor rules by severity, so the first denial names the most serious construct. */
@@ -33,10 +35,13 @@ export function decideFacts(
   domain: string,
   facts: RequestFacts,
   defaultSchema: string,
+  catalog: ColumnCatalog | null = null,
 ): Decision {
   const denials: Denial[] = []
   const grants: Grant[] = []
   const asked = new Set<string>()
+  const columnRules = columnRulesOf(authorizer)
+  const needs = new Map<string, CatalogTable>()
 
   const floorFacts: FloorFact[] = []
   if (facts.statements.length > 1) {
@@ -91,19 +96,56 @@ export function decideFacts(
     // Columns are governed by deny lines only: access to a table's columns comes with the table.
     for (const column of statement.columns) {
       ask(columnObject(column, defaultSchema), column.action, true)
+      if (column.column !== '*') continue
+
+      // `*` hides the column names, so a table with column rules is expanded from the catalog.
+      const schema = column.schema ?? defaultSchema
+      if (!columnRules.covers(roles, domain, schema, column.table, column.action)) continue
+      const names = catalog?.columnsOf(schema, column.table)
+      if (names === undefined) {
+        needs.set(`${schema}\0${column.table}`, { schema, name: column.table })
+        denials.push(catalogDenial(column, defaultSchema))
+        continue
+      }
+      for (const name of names) {
+        ask(columnObject({ ...column, column: name }, defaultSchema), column.action, true)
+      }
     }
     for (const fn of statement.functions) ask(functionObject(fn), fn.action)
   }
 
+  // When the catalog is the only thing missing, the error says so, and a module that can read
+  // the catalog knows that a second check with it may allow the request.
+  const onlyCatalog = needs.size > 0 && denials.every((denial) => denial.rule === CATALOG_RULE)
+  const error = onlyCatalog
+    ? new CatalogUnavailable(
+        `the column list of ${needs.size} table(s) with column rules is needed to check * ` +
+          'and no catalog snapshot has it',
+      )
+    : null
   return Object.freeze({
     allowed: denials.length === 0,
     denials: Object.freeze(denials.map((denial) => Object.freeze(denial))),
     grants: Object.freeze(grants.map((grant) => Object.freeze(grant))),
     facts,
-    errorCode: denials.length === 0 ? null : 'ERR_ACCESS_DENIED',
-    error: null,
+    errorCode: denials.length === 0 ? null : (error?.code ?? 'ERR_ACCESS_DENIED'),
+    error,
     policyVersion: authorizer.version,
+    catalogNeeds: Object.freeze([...needs.values()]),
   })
+}
+
+/** Rule named in the denial of `*` over a table whose columns the catalog did not supply. */
+export const CATALOG_RULE = 'catalog-unavailable'
+
+function catalogDenial(column: ColumnFact, defaultSchema: string): Denial {
+  const table = tableObject({ ...column, name: column.table, action: 'select' }, defaultSchema)
+  return {
+    object: columnObject(column, defaultSchema),
+    action: column.action,
+    rule: CATALOG_RULE,
+    reason: `${table} has column rules, so * needs its column list and the catalog is not available`,
+  }
 }
 
 /**

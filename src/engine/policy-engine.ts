@@ -6,6 +6,7 @@
 
 import type { CasbinAuthorizer } from '../authorize/casbin-authorizer.js'
 import type { Decision } from '../authorize/decision.js'
+import type { ColumnCatalog } from '../catalog/column-catalog.js'
 import { isSqlgateError, SqlTooLarge, TokenClaimMissing, type SqlgateError } from '../errors.js'
 import type { RequestFacts } from '../extract/statement-facts.js'
 import type { Dialect, SqlFrontEnd } from '../parse/front-end.js'
@@ -38,6 +39,11 @@ export interface CheckRequest {
    * Default: the engine's default schema for the dialect.
    */
   readonly defaultSchema?: string
+  /**
+   * Column lists for expanding `*` over tables that have column rules. Without it (or without a
+   * needed table in it) such a `*` is denied and `Decision.catalogNeeds` names the tables.
+   */
+  readonly catalog?: ColumnCatalog
 }
 
 const DEFAULT_SCHEMAS: Record<Dialect, string> = { postgres: 'public', mssql: 'dbo' }
@@ -85,7 +91,7 @@ export class PolicyEngine {
     const roleKey = roles.join('\n')
 
     const defaultSchema = request.defaultSchema ?? this.#defaultSchemas[request.dialect]
-    const scopeKey = `${domain}\0${defaultSchema}`
+    const scopeKey = `${domain}\0${defaultSchema}\0${request.catalog?.version ?? ''}`
     const cacheKey =
       this.#cache?.key(request.dialect, scopeKey, roleKey, authorizer.version, request.sql) ?? null
     if (cacheKey !== null) {
@@ -128,7 +134,7 @@ export class PolicyEngine {
       return failure(authorizer, error, 'sql')
     }
 
-    return decideFacts(authorizer, roles, domain, facts, defaultSchema)
+    return decideFacts(authorizer, roles, domain, facts, defaultSchema, request.catalog ?? null)
   }
 }
 

@@ -8,6 +8,14 @@ export interface RangeEntry {
   readonly alias: string
   /** The base table behind the entry, or `null` for a sub-query, CTE, function or join. */
   readonly table: { readonly schema: string | null; readonly name: string } | null
+  /** For an aliased join: the entries joined under the alias, whose columns it exposes. */
+  readonly members?: readonly RangeEntry[]
+}
+
+/** The base tables whose columns an entry exposes: its table, or those of a join's members. */
+export function tablesOf(entry: RangeEntry): NonNullable<RangeEntry['table']>[] {
+  if (entry.table !== null) return [entry.table]
+  return (entry.members ?? []).flatMap(tablesOf)
 }
 
 export class Scope {
@@ -45,11 +53,16 @@ export class Scope {
     return undefined
   }
 
-  /** Finds the entry of a table named with its schema, searching outward. */
+  /**
+   * Finds the entry of a table named with its schema, searching outward. An entry whose table
+   * was named without a schema also matches, because the search path may resolve it there.
+   */
   findByTable(schema: string, name: string): RangeEntry | undefined {
     for (let scope: Scope | null = this; scope !== null; scope = scope.parent) {
       const entry = scope.entries.find(
-        (candidate) => candidate.table?.schema === schema && candidate.table.name === name,
+        (candidate) =>
+          (candidate.table?.schema === schema || candidate.table?.schema === null) &&
+          candidate.table.name === name,
       )
       if (entry !== undefined) return entry
     }
