@@ -13,8 +13,8 @@
  * The user name, the statement text and the parameter declaration list are parameters of the
  * batch, never part of its text. Only parameter names are written into the text, after
  * validation. Because the context switch carries a cookie, a `REVERT` inside the statement
- * fails instead of returning to the service login. `@sqlgate_reverted` tells the caller that
- * the batch reached its end and the identity is the service login's again.
+ * fails instead of returning to the service login. `@sqlgate_reverted` is 1 only when the batch
+ * reached its end and the identity is the service login's again.
  */
 
 import sql from 'mssql'
@@ -89,7 +89,7 @@ export function inferParameters(params: Readonly<Record<string, unknown>>): Batc
   return Object.entries(params).map(([name, value]) => inferParameter(name, value))
 }
 
-/** The `@params` argument of sp_executesql, for example `@customerId int, @name nvarchar(4000)`. */
+/** Builds the `@params` argument of sp_executesql, for example `@id int, @name nvarchar(4000)`. */
 export function parameterDeclarations(parameters: readonly BatchParameter[]): string {
   return parameters.map((parameter) => `@${parameter.name} ${parameter.declaration}`).join(', ')
 }

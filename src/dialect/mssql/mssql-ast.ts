@@ -19,7 +19,7 @@ export function unsupported(construct: string): never {
   throw new SqlUnsupported(MSSQL_FRONT_END_NAME, construct)
 }
 
-/** The node at `key`, `null` when absent or null, and a denial for any other value. */
+/** Returns the node at `key`, or `null` when absent or null, and denies any other value. */
 export function childNode(node: AstNode, key: string): AstNode | null {
   const value = node[key]
   if (value === undefined || value === null) return null
@@ -27,7 +27,7 @@ export function childNode(node: AstNode, key: string): AstNode | null {
   return value
 }
 
-/** The list at `key`, empty when absent or null. */
+/** Returns the list at `key`, or an empty list when absent or null. */
 export function childList(node: AstNode, key: string): readonly unknown[] {
   const value = node[key]
   if (value === undefined || value === null) return []
@@ -35,7 +35,7 @@ export function childList(node: AstNode, key: string): readonly unknown[] {
   return value
 }
 
-/** The string at `key`, `null` when absent or null. */
+/** Returns the string at `key`, or `null` when absent or null. */
 export function childString(node: AstNode, key: string): string | null {
   const value = node[key]
   if (value === undefined || value === null) return null

@@ -1,7 +1,7 @@
 /**
- * The SQL each SQL Server action runs. `query` runs the caller's text; `schema` and
- * `table-details` run fixed INFORMATION_SCHEMA queries whose names are bound as parameters, so
- * they list only what the impersonated user may see.
+ * The SQL each SQL Server action runs. `query` runs the caller's text. `schema` and
+ * `table-details` run fixed INFORMATION_SCHEMA queries with the names bound as parameters, and
+ * because they run impersonated, they list only what the user may see.
  */
 
 import type { DelegationAction, DelegationParams } from '../../execute/delegation-module.js'
@@ -16,7 +16,7 @@ const LIST_COLUMNS =
   'FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = @schemaName AND TABLE_NAME = @tableName ' +
   'ORDER BY ORDINAL_POSITION'
 
-/** A `sysname` value: 1 to 128 characters without control characters. */
+/** Checks a `sysname` value: 1 to 128 characters without control characters. */
 function sysname(value: unknown, field: string): string {
   if (typeof value !== 'string' || value === '' || [...value].length > 128 || /\p{Cc}/u.test(value)) {
     throw new TypeError(`"${field}" must be 1 to 128 characters without control characters`)

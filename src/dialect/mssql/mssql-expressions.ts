@@ -193,7 +193,7 @@ export class MssqlExpressionWalker {
   }
 }
 
-/** The column name of a `column_ref`, folded. */
+/** Returns the folded column name of a `column_ref`. */
 export function columnName(node: AstNode): string {
   const column = node['column']
   if (typeof column === 'string') return column.startsWith('@') ? column : fold(column)
@@ -203,7 +203,7 @@ export function columnName(node: AstNode): string {
   return unsupported('column reference of unknown shape')
 }
 
-/** The folded schema and name of a function call node. */
+/** Returns the folded schema and name of a function call node. */
 export function functionName(node: AstNode): { schema: string | null; name: string } {
   const nameNode = childNode(node, 'name')
   if (nameNode === null) unsupported('function without a name')

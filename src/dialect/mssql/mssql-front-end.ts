@@ -1,7 +1,7 @@
 /**
  * The SQL Server front end: T-SQL text to dialect-neutral facts. The T-SQL lexer decides where
- * statements begin and end; node-sql-parser (`transactsql`) then parses each statement on its
- * own, from a normalized rendering of the tokens, and every disagreement between the two denies.
+ * statements begin and end. node-sql-parser (`transactsql`) then parses each statement on its
+ * own, from a normalized rendering of the tokens. Every disagreement between the two denies.
  */
 
 import nodeSqlParser from 'node-sql-parser/build/transactsql.js'
@@ -172,7 +172,7 @@ function analyzeStatement(statement: TsqlStatement): StatementFacts {
   return analyzeParsed(statement.tokens)
 }
 
-/** An IF condition is read as the WHERE clause of `SELECT 1`. */
+/** Analyzes an IF condition as the WHERE clause of `SELECT 1`. */
 function analyzeCondition(condition: readonly TsqlToken[]): StatementFacts {
   const select: TsqlToken[] = [
     { kind: 'word', text: 'SELECT', value: 'SELECT', start: 0 },
@@ -227,7 +227,7 @@ export function createMssqlFrontEnd(): SqlFrontEnd {
         return analyzeTsql(sql)
       } catch (error) {
         if (isSqlgateError(error)) throw error
-        // A parser tree of an unexpected shape must deny, never crash the caller.
+        // Any other exception, for example from a parser tree of an unexpected shape, denies too.
         throw new SqlParseFailed(MSSQL_FRONT_END_NAME, 'the statement could not be analyzed', {
           cause: error,
         })

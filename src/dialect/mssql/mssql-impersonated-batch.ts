@@ -1,7 +1,7 @@
 /**
  * Runs one approved statement in the EXECUTE AS batch (see execute-as-batch.ts) on one pinned
  * connection. node-mssql otherwise hands each request a different pooled connection, so the
- * request runs inside an mssql `Transaction`, which holds one connection from begin to end.
+ * request runs inside an mssql `Transaction`, which keeps one connection from begin to end.
  *
  * A read-only request ends with ROLLBACK, so a write that got past the analysis is undone. On
  * any failure the transaction is rolled back; when the batch did not confirm that the identity
@@ -43,7 +43,7 @@ interface ClosableConnection {
 }
 
 /**
- * The connection a begun transaction holds. NOTE: node-mssql 12 has no public way to take one
+ * Returns the connection of a begun transaction. NOTE: node-mssql 12 has no public way to take one
  * connection out of its pool, so this reads the transaction's `_acquiredConnection` field.
  */
 function acquiredConnection(transaction: sql.Transaction): ClosableConnection | null {

@@ -56,7 +56,7 @@ function positiveInteger(value: number | undefined, fallback: number, field: str
 }
 
 /**
- * Builds the node-mssql configuration. The returned object holds the password in a
+ * Builds the node-mssql configuration. The returned object keeps the password in a
  * non-enumerable property, which node-mssql still reads.
  * @throws TypeError for a missing server or database or an invalid number.
  */

@@ -128,7 +128,7 @@ export class SQLDelegationModule implements DelegationModule {
       this.#logExecution(request.requestId, executionStart, result.rowCount, null)
       return {
         requestId: request.requestId,
-        // SQL Server has no command tags; the statement kind from the analysis stands in.
+        // SQL Server sends no command tag, so the statement kind from the analysis is used.
         command: facts?.statements[0]?.kind.toUpperCase() ?? '',
         rows: result.rows,
         rowCount: result.rowCount,
@@ -149,6 +149,10 @@ export class SQLDelegationModule implements DelegationModule {
   }
 
   #logExecution(requestId: string, start: number, rowCount: number | null, error: unknown): void {
+    let errorCode: string | null = null
+    if (isSqlgateError(error)) errorCode = error.code
+    else if (error !== null) errorCode = 'ERR_EXECUTION_FAILED'
+
     emitAuditEvent(this.#audit, () => ({
       type: 'execution',
       time: new Date().toISOString(),
@@ -157,7 +161,7 @@ export class SQLDelegationModule implements DelegationModule {
       outcome: error === null ? 'succeeded' : 'failed',
       rowCount,
       sqlState: (error as { sqlState?: string } | null)?.sqlState ?? null,
-      errorCode: isSqlgateError(error) ? error.code : error === null ? null : 'ERR_EXECUTION_FAILED',
+      errorCode,
       durationMs: performance.now() - start,
     }))
   }

@@ -1,5 +1,5 @@
 /**
- * Checks that compare what the lexer sees with what node-sql-parser reports, and floor rules
+ * Checks that compare the lexer's tokens with what node-sql-parser reports, and floor rules
  * that are found from words anywhere outside literals and comments. A disagreement means the
  * parser read the statement differently from SQL Server, so the statement is denied.
  */
@@ -88,7 +88,7 @@ export function tableNamesFromTokens(tokens: readonly TsqlToken[]): Set<string> 
   return names
 }
 
-/** Every `table` string and CTE name anywhere in a parser tree, folded. */
+/** Collects every `table` string and CTE name anywhere in a parser tree, folded. */
 function tableNamesFromAst(value: unknown, names: Set<string>): void {
   if (Array.isArray(value)) {
     for (const item of value) tableNamesFromAst(item, names)
@@ -106,7 +106,7 @@ function tableNamesFromAst(value: unknown, names: Set<string>): void {
   for (const child of Object.values(value)) tableNamesFromAst(child, names)
 }
 
-/** Aliases anywhere in a parser tree: every string `as` field, folded. */
+/** Collects the aliases of a parser tree: every string `as` field, folded. */
 function aliasesFromAst(value: unknown, aliases: Set<string>): void {
   if (Array.isArray(value)) {
     for (const item of value) aliasesFromAst(item, aliases)
@@ -119,7 +119,7 @@ function aliasesFromAst(value: unknown, aliases: Set<string>): void {
 }
 
 /**
- * Denies a statement when a table name the lexer sees is missing from the parser's tree, or
+ * Denies a statement when a table name in the tokens is missing from the parser's tree, or
  * when the parser used an unquoted reserved word as an alias (SQL Server would have ended the
  * statement or failed there).
  */

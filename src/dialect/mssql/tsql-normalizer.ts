@@ -1,5 +1,5 @@
 /**
- * Prepares one lexed statement for node-sql-parser. The parser never sees the original text: it
+ * Prepares one lexed statement for node-sql-parser. The parser never reads the original text. It
  * gets the tokens re-rendered with single spaces, no comments, and every string literal replaced
  * by a neutral `'s'`, so its own quoting rules cannot change where a literal ends. Clauses the
  * parser does not read (`TOP` on INSERT, UPDATE and DELETE, `OUTPUT`, `OPTION`) are cut out here
@@ -24,7 +24,7 @@ export interface NormalizedStatement {
   /** The tokens that text was rendered from, after the cut clauses were removed. */
   readonly tokens: readonly TsqlToken[]
   readonly output: readonly OutputColumn[]
-  /** What the parser-specific rewrites changed, to be undone on the facts. */
+  /** Changes made by the parser-specific rewrites, to be undone on the facts. */
   readonly rewrites: RewriteResult
   /** The created table of `SELECT ... INTO`, cut from the text. */
   readonly into: SelectIntoTarget | null

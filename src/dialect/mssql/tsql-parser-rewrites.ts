@@ -1,6 +1,6 @@
 /**
  * Token rewrites for valid T-SQL that node-sql-parser 5.4 rejects. Each rewrite keeps every
- * table, column and function reference of the original, so the facts stay complete; where a
+ * table, column and function reference of the original, so the facts stay complete. Where a
  * rewrite changes a function name, the change is recorded and undone on the facts.
  */
 
@@ -139,7 +139,7 @@ function foldWithinGroup(tokens: TsqlToken[]): void {
   }
 }
 
-/** `COUNT_BIG` is `COUNT` returning bigint; the parser only knows `COUNT(*)`. */
+/** Renames `COUNT_BIG`, which is `COUNT` returning bigint, because the parser reads only `COUNT(*)`. */
 function renameCountBig(
   tokens: TsqlToken[],
   renamed: Map<string, string>,

@@ -130,12 +130,12 @@ export function analyzeTokenStatement(tokens: readonly TsqlToken[]): StatementFa
   }
 }
 
-/** A SET option name when it is a known option, for the floor construct. */
+/** Returns the SET option for the floor construct when it is a known option. */
 function optionName(token: TsqlToken | undefined): string {
   return token?.kind === 'word' && SET_OPTIONS.has(token.value) ? token.value : 'option'
 }
 
-/** The object class after CREATE, ALTER or DROP, when it is a known keyword. */
+/** Returns the object class after CREATE, ALTER or DROP when it is a known keyword. */
 function objectClass(token: TsqlToken | undefined): string {
   return token?.kind === 'word' && OBJECT_CLASSES.has(token.value) ? token.value : 'object'
 }

@@ -1,7 +1,7 @@
 /**
  * A real node-mssql `ConnectionPool` whose connections are real tedious `Connection` objects that
  * never open a socket: `makeRequest`, the point where tedious would write a TDS message, records
- * the message and answers it from a script. Everything above that point (node-mssql transactions,
+ * the message and replies from a script. Everything above that point (node-mssql transactions,
  * requests, parameter typing, tedious' sp_executesql RPC payload) is the production code.
  */
 
@@ -32,7 +32,7 @@ export interface RecordedCall {
   readonly parameters?: readonly RecordedParameter[]
 }
 
-/** How the fake server answers one RPC. */
+/** The scripted reply to one RPC. */
 export interface ScriptedAnswer {
   /** Fail the request with this SQL Server error. */
   readonly error?: { readonly number: number; readonly message: string }
@@ -168,7 +168,7 @@ function describeCall(connection: number, packetType: number, payload: TediousPa
   }
 }
 
-/** A node-mssql pool whose connections record every request and answer from `script`. */
+/** A node-mssql pool whose connections record every request and reply from `script`. */
 export class RecordingPool extends (sql.ConnectionPool as unknown as new (
   config: sql.config,
 ) => sql.ConnectionPool) {
