@@ -7,10 +7,25 @@
  * belongs to one loaded policy, so a new policy version never sees an old answer.
  */
 
-import { newEnforcer, newModelFromString, StringAdapter, Util, type Enforcer } from 'casbin'
+import {
+  newEnforcer,
+  newModelFromString,
+  StringAdapter,
+  Util,
+  type Adapter,
+  type Enforcer,
+  type Model,
+} from 'casbin'
 
 import { PolicyInvalid } from '../errors.js'
-import type { PolicySource } from '../policy/policy-source.js'
+import {
+  createCanonicalPolicySource,
+  type PolicyRule,
+  type PolicySource,
+} from '../policy/policy-source.js'
+
+/** A Casbin storage adapter, such as casbin-pg-adapter's `PostgresAdapter`. */
+export type CasbinAdapter = Adapter
 import { formatPolicyRule, parsePolicyCsv } from './policy-csv.js'
 
 /** The answer for one fact. */
@@ -64,10 +79,59 @@ export class CasbinAuthorizer {
     return new CasbinAuthorizer(enforcer, source)
   }
 
+  /**
+   * Loads the lines an adapter stores and builds the authorizer from them. The version is the hash
+   * of the model and the sorted, de-duplicated lines, so every instance that reads the same lines
+   * with the same model computes the same version, whatever order the store returns them in.
+   * @throws PolicyInvalid when the model or the lines fail to load; the adapter's own error when
+   *   it cannot read its store.
+   */
+  static async fromAdapter(
+    model: string,
+    adapter: CasbinAdapter,
+    origin: string,
+  ): Promise<CasbinAuthorizer> {
+    let casbinModel: Model
+    try {
+      casbinModel = newModelFromString(model)
+    } catch (error) {
+      throw new PolicyInvalid(`model for ${origin} failed to load`, [String(error)], { cause: error })
+    }
+    await adapter.loadPolicy(casbinModel)
+    return CasbinAuthorizer.create(createCanonicalPolicySource(model, rulesOf(casbinModel), origin))
+  }
+
   get version(): string {
     return this.source.version
   }
 
+  /** Replaces every line that `adapter` stores with this policy's lines. */
+  savePolicyTo(adapter: CasbinAdapter): Promise<boolean> {
+    return adapter.savePolicy(this.#enforcer.getModel())
+  }
+
+  /** Returns every loaded `p` and `g` line, of every named type such as `g2`, with its type. */
+  policyRules(): PolicyRule[] {
+    return rulesOf(this.#enforcer.getModel())
+  }
+
+  /**
+   * Field count of each policy type the model defines, for example `p` 5 and `g` 3. A line with
+   * another count, or of a type not listed, is not what the model expects.
+   */
+  policyDefinitions(): Map<string, PolicyDefinition> {
+    const definitions = new Map<string, PolicyDefinition>()
+    const model = this.#enforcer.getModel().model
+    for (const [ptype, assertion] of model.get('p') ?? []) {
+      const effectIndex = effectIndexOf(assertion.tokens, ptype)
+      definitions.set(ptype, { fieldCount: assertion.tokens.length, effectIndex })
+    }
+    for (const [ptype, assertion] of model.get('g') ?? []) {
+      const fieldCount = assertion.value.split(',').filter((field) => field.trim() === '_').length
+      definitions.set(ptype, { fieldCount, effectIndex: null })
+    }
+    return definitions
+  }
   /** Decides one fact for one role, without the multi-role combination. */
   decideForRole(role: string, domain: string, object: string, action: string): FactAnswer {
     const key = `${role}\0${domain}\0${object}\0${action}`
@@ -114,6 +178,28 @@ export class CasbinAuthorizer {
   roleLines(): Promise<string[][]> {
     return this.#enforcer.getGroupingPolicy()
   }
+}
+
+/** Shape of one policy type's lines, as the model defines it. */
+export interface PolicyDefinition {
+  readonly fieldCount: number
+  /** Position of the `eft` field among the line's fields, or `null` when there is none. */
+  readonly effectIndex: number | null
+}
+
+function effectIndexOf(tokens: readonly string[], ptype: string): number | null {
+  const index = tokens.indexOf(`${ptype}_eft`)
+  return index < 0 ? null : index
+}
+
+function rulesOf(model: Model): PolicyRule[] {
+  const rules: PolicyRule[] = []
+  for (const section of ['p', 'g']) {
+    for (const [ptype, assertion] of model.model.get(section) ?? []) {
+      for (const fields of assertion.policy) rules.push({ ptype, fields: [...fields] })
+    }
+  }
+  return rules
 }
 
 function formatRule(fields: readonly string[]): string {

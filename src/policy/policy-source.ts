@@ -29,6 +29,32 @@ export function createPolicySource(model: string, policy: string, origin = 'inli
   return Object.freeze({ model, policy, origin, version })
 }
 
+/** One policy line: its type (`p`, `g`, `g2`, ...) and its fields. */
+export interface PolicyRule {
+  readonly ptype: string
+  readonly fields: readonly string[]
+}
+
+/**
+ * Builds a policy source from lines read out of a store. Duplicate lines are dropped and the rest
+ * sorted, so the version depends only on the model and the set of lines.
+ */
+export function createCanonicalPolicySource(
+  model: string,
+  rules: readonly PolicyRule[],
+  origin: string,
+): PolicySource {
+  const lines = new Set(rules.map((rule) => [rule.ptype, ...rule.fields].map(csvField).join(', ')))
+  const policy = [...lines].sort().join('\n')
+  return createPolicySource(model, policy === '' ? '' : `${policy}\n`, origin)
+}
+
+/** Quotes a field the way Casbin's CSV reader expects when it contains a comma, quote or edge space. */
+function csvField(field: string): string {
+  if (!/[",\r\n]|^\s|\s$/.test(field)) return field
+  return `"${field.replaceAll('"', '""')}"`
+}
+
 /** Reads `model.conf` and `policy.csv` from a directory. */
 export async function readPolicyDirectory(directory: string): Promise<PolicySource> {
   const [model, policy] = await Promise.all([
