@@ -38,5 +38,13 @@ export async function createDefaultFrontEnds(): Promise<Partial<Record<Dialect, 
   const frontEnds: Partial<Record<Dialect, SqlFrontEnd>> = {
     postgres: await createLibpgQueryFrontEnd(),
   }
+  // The T-SQL front end is imported on demand: without node-sql-parser installed, the engine
+  // still starts and denies every mssql request for want of a front end.
+  try {
+    const { createMssqlFrontEnd } = await import('../dialect/mssql/mssql-front-end.js')
+    frontEnds.mssql = createMssqlFrontEnd()
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND') throw error
+  }
   return frontEnds
 }
