@@ -95,6 +95,8 @@ const FLOOR_PREFIXES: readonly (readonly [string, FloorRuleId])[] = [
   ['postgres_fdw_', 'remote-access'],
   ['pg_replication_origin_', 'server-processes'],
   ['pg_logical_slot_', 'server-processes'],
+  ['pg_stat_reset', 'server-processes'],
+  ['pg_stat_statements_reset', 'server-processes'],
 ]
 
 /** Built-ins that change data or server state. Calls to them have the action `modify`. */
