@@ -1,0 +1,125 @@
+/**
+ * A second PostgreSQL front end built on pgsql-ast-parser, a grammar written independently of
+ * PostgreSQL's. Used alone it covers less SQL than the default libpg-query front end; its main
+ * use is the cross-check, where a statement is allowed only when both parsers produce the same
+ * facts (see `cross-check-front-end.ts`).
+ *
+ * Defenses of its own, checked before or after the parser runs:
+ * - An input limit (default 16 KiB) below the engine's: the parser's Earley algorithm needs
+ *   about 1 s and 750 MB for one 100 KB statement.
+ * - Statement boundaries from PostgreSQL's lexical rules (`pgsql-ast-boundaries.ts`): the
+ *   parser reads quotes and `$$` inside block comments as string starts, so it can see one
+ *   statement where the server runs several. Any difference is denied.
+ */
+
+import { parse } from 'pgsql-ast-parser'
+
+import { SqlParseFailed, SqlTooLarge, SqlUnsupported } from '../../errors.js'
+import type { RequestFacts } from '../../extract/statement-facts.js'
+import type { SqlFrontEnd } from '../../parse/front-end.js'
+import { scanStatementSegments, type StatementSegments } from './pgsql-ast-boundaries.js'
+import { PgsqlAstExtractor } from './pgsql-ast-extractor.js'
+import { PGSQL_AST_FRONT_END } from './pgsql-ast-nodes.js'
+import { parseFailure } from './pgsql-ast-parse-failure.js'
+
+/** Default input limit of this front end in UTF-8 bytes: 16 KiB. */
+export const PGSQL_AST_MAX_SQL_BYTES = 16 * 1024
+
+export interface PgsqlAstFrontEndOptions {
+  /**
+   * Largest SQL text in UTF-8 bytes that this front end parses; larger text is denied with
+   * `SqlTooLarge` before the parser sees it. Default 16 KiB. Raising it lets one request hold the
+   * event loop for seconds and take hundreds of megabytes.
+   */
+  readonly maxSqlBytes?: number
+}
+
+/** Creates the pgsql-ast-parser front end. */
+export function createPgsqlAstFrontEnd(options: PgsqlAstFrontEndOptions = {}): SqlFrontEnd {
+  const maxSqlBytes = options.maxSqlBytes ?? PGSQL_AST_MAX_SQL_BYTES
+  if (!Number.isInteger(maxSqlBytes) || maxSqlBytes <= 0) {
+    throw new TypeError('maxSqlBytes must be a positive integer')
+  }
+  return Object.freeze({
+    name: PGSQL_AST_FRONT_END,
+    dialect: 'postgres',
+    analyze: (sql: string) => analyze(sql, maxSqlBytes),
+  })
+}
+
+interface Located {
+  readonly _location?: { readonly start?: unknown; readonly end?: unknown }
+}
+
+function analyze(sql: string, maxSqlBytes: number): RequestFacts {
+  const bytes = Buffer.byteLength(sql, 'utf8')
+  if (bytes > maxSqlBytes) throw new SqlTooLarge(bytes, maxSqlBytes)
+
+  const segments = scanStatementSegments(sql)
+  if (typeof segments === 'string') {
+    throw new SqlParseFailed(PGSQL_AST_FRONT_END, `the SQL text has an ${segments}`)
+  }
+
+  let statements: unknown[]
+  try {
+    statements = parse(sql, { locationTracking: true }) as unknown[]
+  } catch (error) {
+    throw parseFailure(sql, error)
+  }
+  checkBoundaries(statements as Located[], segments)
+
+  const extractor = new PgsqlAstExtractor(sql)
+  try {
+    const facts = statements.map((statement) => extractor.extract(statement))
+    return Object.freeze({
+      dialect: 'postgres',
+      frontEnd: PGSQL_AST_FRONT_END,
+      statements: Object.freeze(facts),
+    })
+  } catch (error) {
+    // A tree deep enough to exhaust the stack is denied like any other unsupported input.
+    if (error instanceof RangeError) {
+      throw new SqlUnsupported(PGSQL_AST_FRONT_END, 'nesting depth', 'the statement is nested too deeply to analyze')
+    }
+    throw error
+  }
+}
+
+/**
+ * Checks that the parser found exactly one statement in each segment that PostgreSQL's lexical
+ * rules find between semicolons, and that no statement crosses a semicolon.
+ */
+function checkBoundaries(statements: readonly Located[], segments: StatementSegments): void {
+  const segmentOf = (offset: number): number => {
+    let segment = 0
+    while (segment < segments.separators.length && (segments.separators[segment] as number) < offset) {
+      segment += 1
+    }
+    return segment
+  }
+
+  const used: number[] = []
+  for (const statement of statements) {
+    const start = statement._location?.start
+    const end = statement._location?.end
+    if (typeof start !== 'number' || typeof end !== 'number' || end <= start) {
+      throw new SqlUnsupported(PGSQL_AST_FRONT_END, 'statement without a position')
+    }
+    const first = segmentOf(start)
+    if (segmentOf(end - 1) !== first || used.includes(first)) throw boundaryMismatch()
+    used.push(first)
+  }
+
+  const expected = segments.hasTokens.flatMap((hasTokens, segment) => (hasTokens ? [segment] : []))
+  if (expected.length !== used.length || expected.some((segment, index) => used[index] !== segment)) {
+    throw boundaryMismatch()
+  }
+}
+
+function boundaryMismatch(): SqlUnsupported {
+  return new SqlUnsupported(
+    PGSQL_AST_FRONT_END,
+    'statement boundaries',
+    'pgsql-ast-parser splits the SQL text into statements differently from PostgreSQL',
+  )
+}
