@@ -92,11 +92,25 @@ export function analyzeParsed(tokens: readonly TsqlToken[]): StatementFacts {
     return analyzeMerge(tokens)
   }
 
-  // Floor words deny whatever the parser makes of the rest, so they are reported first.
+  // Floor words (all of non-liftable rules) deny the statement whatever the parser makes of the
+  // rest. When the rest cannot be analyzed, the floor facts alone are returned, so the denial
+  // names the construct instead of a parse failure.
   const floorFacts = new FactBuilder((HEAD_TYPES[verb] ?? 'other') as StatementKind)
   scanFloorWords(tokens, floorFacts)
-  if (floorFacts.build().floor.length > 0) return floorFacts.build()
+  if (floorFacts.build().floor.length === 0) return analyzeParsedStatement(tokens, verb)
 
+  try {
+    const facts = new FactBuilder((HEAD_TYPES[verb] ?? 'other') as StatementKind)
+    addAllFacts(facts, analyzeParsedStatement(tokens, verb))
+    addAllFacts(facts, floorFacts.build())
+    return facts.build()
+  } catch (error) {
+    if (!isSqlgateError(error)) throw error
+    return floorFacts.build()
+  }
+}
+
+function analyzeParsedStatement(tokens: readonly TsqlToken[], verb: string): StatementFacts {
   const normalized = normalizeStatement(tokens)
   const ast = parseOne(normalized.text)
   const expected = HEAD_TYPES[verb]
@@ -124,7 +138,6 @@ export function analyzeParsed(tokens: readonly TsqlToken[]): StatementFacts {
   } else if (into !== null) {
     facts.addTable(into.schema, into.name, 'create')
   }
-  scanFloorWords(tokens, facts)
   addOutputFacts(facts, facts.build(), normalized.output)
 
   return facts.build()

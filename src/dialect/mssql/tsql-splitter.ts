@@ -21,6 +21,21 @@ export type TsqlStatement =
 
 const DML_WORDS = new Set(['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'MERGE'])
 const PERMISSION_HEADS = new Set(['GRANT', 'REVOKE', 'DENY'])
+/** Statement words that are also permission names in a GRANT, REVOKE or DENY list. */
+const PERMISSION_WORDS = new Set([
+  'SELECT',
+  'INSERT',
+  'UPDATE',
+  'DELETE',
+  'EXEC',
+  'EXECUTE',
+  'ALTER',
+  'CREATE',
+  'BACKUP',
+  'CHECKPOINT',
+  'KILL',
+  'SHUTDOWN',
+])
 const DDL_HEADS = new Set(['CREATE', 'ALTER'])
 
 /** Parsing state of the statement being read. */
@@ -62,7 +77,7 @@ function continues(tokens: readonly TsqlToken[], index: number, state: Statement
 
   if (isSymbol(tokens[index - 1], '.')) return true
 
-  if (state.permissions && word !== 'GO') return true
+  if (state.permissions && PERMISSION_WORDS.has(word)) return true
 
   switch (word) {
     case 'WITH':
@@ -89,7 +104,7 @@ function continues(tokens: readonly TsqlToken[], index: number, state: Statement
     case 'EXEC':
     case 'EXECUTE':
       if (verb === 'INSERT' && !state.insertBody) return true
-      return DDL_HEADS.has(head)
+      return DDL_HEADS.has(head) && previous === 'WITH'
     case 'FETCH':
       return previous === 'ROWS' || previous === 'ROW'
     case 'GRANT':

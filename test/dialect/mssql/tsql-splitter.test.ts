@@ -38,6 +38,7 @@ describe('splitTsqlStatements', () => {
     ['IF then another statement', 'IF 1 = 1 SELECT 1 SELECT 2', ['IF(SELECT)', 'SELECT']],
     ['EXECUTE AS after SELECT', "SELECT 1 EXECUTE AS LOGIN = 'sa'", ['SELECT', 'EXECUTE']],
     ['GRANT permission list', 'GRANT SELECT, INSERT ON dbo.t TO r', ['GRANT']],
+    ['REVERT inside a permission list', 'GRANT SELECT REVERT', ['GRANT', 'REVERT']],
     ['qualified word after a dot', 'SELECT t.update FROM t', ['SELECT']],
     ['empty statements', ';;SELECT 1;;', ['SELECT']],
   ]

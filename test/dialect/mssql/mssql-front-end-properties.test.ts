@@ -1,0 +1,178 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+
+import fc from 'fast-check'
+
+import { createMssqlFrontEnd } from '../../../src/dialect/mssql/mssql-front-end.js'
+import { lexTsql, type TsqlToken } from '../../../src/dialect/mssql/tsql-lexer.js'
+import { isSqlgateError } from '../../../src/errors.js'
+import type { RequestFacts } from '../../../src/extract/statement-facts.js'
+import { FLOOR_RULES } from '../../../src/floor/floor-rules.js'
+
+const frontEnd = createMssqlFrontEnd()
+
+/** Fragments that mix valid clauses with quoting and comment tricks. */
+const FRAGMENTS = [
+  'SELECT',
+  'SELECT name FROM dbo.users',
+  'SELECT*FROM dbo.payroll',
+  'FROM dbo.users u',
+  'WHERE id = 1',
+  'UNION ALL',
+  'REVERT',
+  "EXECUTE AS USER = 'dbo'",
+  "EXEC AS LOGIN = 'sa'",
+  "SETUSER 'dbo'",
+  "WAITFOR DELAY '00:00:01'",
+  'INSERT INTO dbo.t (a) VALUES (1)',
+  'UPDATE dbo.t SET a = 2',
+  'DELETE FROM dbo.t',
+  'CASE WHEN 1 = 1 THEN 1 ELSE 0 END',
+  'IF 1 = 1',
+  'ELSE',
+  'BEGIN',
+  'END',
+  'GO',
+  'EXEC',
+  'sp_executesql',
+  ';',
+  '(',
+  ')',
+  ',',
+  "'text'",
+  "'\\'",
+  "''",
+  "N'x'",
+  "'it''s'",
+  '[br]]acket]',
+  '"quoted"',
+  '/* c */',
+  "/* ' */",
+  '/* /* nested */ */',
+  '-- line\n',
+  '\n',
+  '@id',
+  '#tmp',
+  'x.REVERT',
+  "OPENQUERY(srv, 'x')",
+  'WITH (NOLOCK)',
+  'TOP (5)',
+]
+
+const text = fc
+  .array(
+    fc.tuple(fc.constantFrom(...FRAGMENTS), fc.constantFrom(' ', '', '\n', '\t')),
+    { minLength: 1, maxLength: 14 },
+  )
+  .map((parts) => parts.map(([fragment, glue]) => fragment + glue).join(''))
+
+/** Analyzes `sql`, returning `null` when the front end denied it with a typed error. */
+function analyze(sql: string): RequestFacts | null {
+  try {
+    return frontEnd.analyze(sql)
+  } catch (error) {
+    assert.ok(isSqlgateError(error), `untyped error: ${String(error)}`)
+    return null
+  }
+}
+
+function lexed(sql: string): TsqlToken[] | null {
+  try {
+    return lexTsql(sql)
+  } catch {
+    return null
+  }
+}
+
+/** Words at positions where they are keywords: not after a dot. */
+function keywords(tokens: readonly TsqlToken[]): string[] {
+  return tokens
+    .filter((token, index) => token.kind === 'word' && tokens[index - 1]?.text !== '.')
+    .map((token) => token.value)
+}
+
+function floorRules(facts: RequestFacts): Set<string> {
+  return new Set(facts.statements.flatMap((statement) => statement.floor.map((fact) => fact.rule)))
+}
+
+/** Tells whether a floor rule that no policy line can lift denies the request. */
+function hasFixedFloor(facts: RequestFacts): boolean {
+  return facts.statements.some((statement) =>
+    statement.floor.some((fact) => !FLOOR_RULES[fact.rule].liftable),
+  )
+}
+
+describe('mssql front end properties', () => {
+  it('denies only with typed errors', () => {
+    fc.assert(
+      fc.property(text, (sql) => {
+        analyze(sql)
+      }),
+      { numRuns: 3000 },
+    )
+  })
+
+  it('reports every identity change it lets through', () => {
+    fc.assert(
+      fc.property(text, (sql) => {
+        const facts = analyze(sql)
+        const tokens = lexed(sql)
+        if (facts === null || tokens === null) return
+
+        const words = keywords(tokens)
+        const executeAs = tokens.some(
+          (token, index) =>
+            (token.value === 'EXEC' || token.value === 'EXECUTE') && tokens[index + 1]?.value === 'AS',
+        )
+        if (words.includes('REVERT') || words.includes('SETUSER') || executeAs) {
+          assert.ok(floorRules(facts).has('identity-change'), sql)
+        }
+        if (words.includes('WAITFOR')) assert.ok(floorRules(facts).has('denial-of-service'), sql)
+      }),
+      { numRuns: 3000 },
+    )
+  })
+
+  it('reports every data change it lets through', () => {
+    fc.assert(
+      fc.property(text, (sql) => {
+        const facts = analyze(sql)
+        const tokens = lexed(sql)
+        if (facts === null || tokens === null) return
+
+        // Facts under a rule that is never lifted may stop at the floor construct.
+        if (hasFixedFloor(facts)) return
+
+        const kinds = new Set(facts.statements.flatMap((statement) => statement.kinds))
+        for (const verb of ['INSERT', 'UPDATE', 'DELETE']) {
+          if (keywords(tokens).includes(verb)) assert.ok(kinds.has(verb.toLowerCase() as never), sql)
+        }
+      }),
+      { numRuns: 3000 },
+    )
+  })
+
+  it('counts one statement per lexer split', () => {
+    fc.assert(
+      fc.property(text, (sql) => {
+        const facts = analyze(sql)
+        const tokens = lexed(sql)
+        if (facts === null || tokens === null) return
+
+        let depth = 0
+        let verbs = 0
+        for (const [index, token] of tokens.entries()) {
+          if (token.text === '(') depth += 1
+          if (token.text === ')') depth -= 1
+          const keyword = token.kind === 'word' && tokens[index - 1]?.text !== '.'
+          if (depth === 0 && keyword && ['REVERT', 'SETUSER', 'WAITFOR'].includes(token.value)) {
+            verbs += 1
+          }
+        }
+        // Each of these words at statement level starts its own statement.
+        assert.ok(facts.statements.length >= verbs, sql)
+      }),
+      { numRuns: 2000 },
+    )
+  })
+})
