@@ -9,7 +9,7 @@ import { policyGlobMatch } from './casbin-authorizer.js'
 import { parsePolicyCsv } from './policy-csv.js'
 import { formatIdentifier } from './policy-objects.js'
 
-/** Maximum memoized answers before the memo is cleared. */
+/** Maximum memoized results before the memo is cleared. */
 const MEMO_LIMIT = 10_000
 
 export class ColumnRuleIndex {
@@ -29,7 +29,7 @@ export class ColumnRuleIndex {
 
   /**
    * Tells whether a deny line that applies to one of `roles` in `domain` could match some column
-   * of `schema.table` for `action`. The answer errs towards `true`: a pattern that could match a
+   * of `schema.table` for `action`. The result errs towards `true`: a pattern that could match a
    * column of the table counts even when no actual column matches it, so an unneeded catalog
    * lookup can happen but a needed one is never skipped.
    */
@@ -76,7 +76,7 @@ export class ColumnRuleIndex {
 
 const indexes = new WeakMap<CasbinAuthorizer, ColumnRuleIndex>()
 
-/** The column rule index of a loaded policy, built once per authorizer. */
+/** Returns the column rule index of a loaded policy, built once per authorizer. */
 export function columnRulesOf(authorizer: CasbinAuthorizer): ColumnRuleIndex {
   let index = indexes.get(authorizer)
   if (index === undefined) {

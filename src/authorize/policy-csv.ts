@@ -1,8 +1,7 @@
 /**
- * Reads policy.csv the way Casbin's file and string adapters read it (casbin 5.x): `#` starts a
- * comment line, fields are split on commas, trimmed, and a field may be wrapped in double
- * quotes so that it can contain a comma (`"table:public.{users,orders}"`). Commas inside
- * parentheses do not split a field either. Keeping the line numbers lets lint, explain and
+ * Reads policy.csv the way Casbin's file and string adapters read it (casbin 5.x). A line
+ * starting with `#` is a comment. Fields are split on commas and trimmed. A field wrapped in
+ * double quotes may contain commas (`"table:public.{users,orders}"`), and so may parentheses. Keeping the line numbers lets lint, explain and
  * denial reasons point at the line a DBA wrote.
  */
 
@@ -30,7 +29,7 @@ export function parsePolicyCsv(text: string): PolicyCsvLine[] {
   return lines
 }
 
-/** The canonical text of a `p` line, as the authorizer reports a deciding rule. */
+/** Formats the fields of a `p` line the way the authorizer reports a deciding rule. */
 export function formatPolicyRule(fields: readonly string[]): string {
   return `p, ${fields.join(', ')}`
 }

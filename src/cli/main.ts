@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander'
 
 import { registerCheckCommand } from './commands/check-command.js'
+import { registerPolicyCommand } from './commands/policy-command.js'
 import type { CommandIo } from './command-io.js'
 import { processIo } from './command-io.js'
 
@@ -19,6 +20,7 @@ export function createProgram(io: CommandIo, setExitCode: (code: number) => void
       writeErr: (text) => io.stderr.write(text),
     })
   registerCheckCommand(program, io, setExitCode)
+  registerPolicyCommand(program, io, setExitCode)
   return program
 }
 

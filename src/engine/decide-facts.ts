@@ -114,8 +114,8 @@ export function decideFacts(
     for (const fn of statement.functions) ask(functionObject(fn), fn.action)
   }
 
-  // When the catalog is the only thing missing, the error says so, and a module that can read
-  // the catalog knows that a second check with it may allow the request.
+  // When only the catalog is missing, the error is CatalogUnavailable, so a module that can read
+  // the catalog can check again with it.
   const onlyCatalog = needs.size > 0 && denials.every((denial) => denial.rule === CATALOG_RULE)
   const error = onlyCatalog
     ? new CatalogUnavailable(
@@ -144,7 +144,7 @@ function catalogDenial(column: ColumnFact, defaultSchema: string): Denial {
     object: columnObject(column, defaultSchema),
     action: column.action,
     rule: CATALOG_RULE,
-    reason: `${table} has column rules, so * needs its column list and the catalog is not available`,
+    reason: `${table} has column rules, so * needs its column list, and no catalog is available`,
   }
 }
 

@@ -10,7 +10,8 @@ import { emitAuditEvent } from '../audit/audit-channels.js'
 import type { AuditSink } from '../audit/audit-event.js'
 import type { Decision } from '../authorize/decision.js'
 import type { PolicyEngine } from '../engine/policy-engine.js'
-import { AccessDenied, isSqlgateError } from '../errors.js'
+import type { CatalogTable, ColumnCatalog } from '../catalog/column-catalog.js'
+import { AccessDenied, CatalogUnavailable, isSqlgateError } from '../errors.js'
 import type { Dialect } from '../parse/front-end.js'
 import type { VerifiedIdentity } from '../token/verified-identity.js'
 import type { DelegationAction, DelegationSession } from './delegation-module.js'
@@ -24,6 +25,15 @@ export interface AuthorizationContext {
   readonly audit: AuditSink | undefined
   /** Schema that unqualified tables resolve to on this module's connections. */
   readonly defaultSchema?: string
+  /**
+   * Reads the column lists a check needs to expand `*` over tables with column rules, as they
+   * are visible to the caller's database identity. Without it such requests are denied with
+   * `ERR_CATALOG_UNAVAILABLE`; with it they are checked a second time with the lists.
+   */
+  readonly readCatalog?: (
+    identity: VerifiedIdentity,
+    tables: readonly CatalogTable[],
+  ) => Promise<ColumnCatalog>
 }
 
 export interface AuthorizedRequest {
@@ -56,17 +66,47 @@ export async function authorizeRequest(
     throw error
   }
 
-  const decision = context.engine.check({
-    dialect: context.dialect,
-    roles: identity.roles,
-    sql,
-    domain: context.moduleName,
-    ...(context.defaultSchema === undefined ? {} : { defaultSchema: context.defaultSchema }),
-  })
+  const check = (catalog?: ColumnCatalog): Decision =>
+    context.engine.check({
+      dialect: context.dialect,
+      roles: identity.roles,
+      sql,
+      domain: context.moduleName,
+      ...(context.defaultSchema === undefined ? {} : { defaultSchema: context.defaultSchema }),
+      ...(catalog === undefined ? {} : { catalog }),
+    })
+  let decision = check()
+  const needs = decision.catalogNeeds ?? []
+  if (decision.errorCode === 'ERR_CATALOG_UNAVAILABLE' && needs.length > 0) {
+    decision = await checkWithCatalog(context, identity, decision, needs, check)
+  }
   logDecision(context, { requestId, action, sql, startedAt, identity, decision })
 
   if (!decision.allowed) throw decision.error ?? new AccessDenied(decision.denials)
   return { requestId, identity, decision, startedAt }
+}
+
+/**
+ * Reads the needed column lists and checks again. When they cannot be read the first decision
+ * is returned, still denied, with the reading error in place of the generic one.
+ */
+async function checkWithCatalog(
+  context: AuthorizationContext,
+  identity: VerifiedIdentity,
+  decision: Decision,
+  needs: readonly CatalogTable[],
+  check: (catalog: ColumnCatalog) => Decision,
+): Promise<Decision> {
+  if (context.readCatalog === undefined) return decision
+  try {
+    return check(await context.readCatalog(identity, needs))
+  } catch (error) {
+    const unavailable =
+      error instanceof CatalogUnavailable
+        ? error
+        : new CatalogUnavailable('reading column lists from the catalog failed', { cause: error })
+    return Object.freeze({ ...decision, error: unavailable })
+  }
 }
 
 interface DecisionRecord {

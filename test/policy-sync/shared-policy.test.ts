@@ -15,7 +15,8 @@ import { PostgresPolicyWatcher } from '../../src/policy/sync/postgres-policy-wat
 import { pushPolicy, SharedPolicy } from '../../src/policy/sync/shared-policy.js'
 
 const DATABASE_URL = process.env['DATABASE_URL'] ?? ''
-const skip = DATABASE_URL === '' ? 'DATABASE_URL is not set; shared policies need a PostgreSQL server' : false
+const skip =
+  DATABASE_URL === '' ? 'DATABASE_URL is not set; shared policies need a PostgreSQL server' : false
 
 const MODEL = readFileSync(new URL('../../policies/model.conf', import.meta.url), 'utf8')
 

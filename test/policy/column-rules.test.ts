@@ -3,7 +3,10 @@ import { readFileSync } from 'node:fs'
 import { before, describe, it } from 'node:test'
 
 import { createColumnCatalog } from '../../src/catalog/column-catalog.js'
-import { createPolicyEngine, DEFAULT_POLICY_DIRECTORY } from '../../src/engine/create-policy-engine.js'
+import {
+  createPolicyEngine,
+  DEFAULT_POLICY_DIRECTORY,
+} from '../../src/engine/create-policy-engine.js'
 import type { PolicyEngine } from '../../src/engine/policy-engine.js'
 import { createPolicySource } from '../../src/policy/policy-source.js'
 
@@ -73,7 +76,7 @@ describe('column rules', () => {
     assert.equal(decision.allowed, false)
     assert.equal(decision.errorCode, 'ERR_CATALOG_UNAVAILABLE')
     assert.deepEqual(decision.catalogNeeds, [{ schema: 'public', name: 'users' }])
-    assert.match(decision.denials[0]?.reason ?? '', /catalog is not available/)
+    assert.match(decision.denials[0]?.reason ?? '', /no catalog is available/)
   })
 
   it('denies star expanded from the catalog', () => {

@@ -27,12 +27,15 @@ import type {
   DelegationSession,
 } from '../../execute/delegation-module.js'
 import { IdentityResolver } from '../../execute/identity-resolver.js'
+import { RowLimits } from '../../policy/row-limits.js'
 import type { TokenExchangeConfig } from '../../token/token-exchange-config.js'
 import type { TokenExchangeService } from '../../token/token-exchange-service.js'
 import type { VerifyTokenOptions } from '../../token/verify-token.js'
 import { catalogQuery } from './postgres-catalog-queries.js'
 import { isValidIdentifier } from './postgres-identifiers.js'
+import { PostgresColumnCatalog } from './postgres-column-catalog.js'
 import { runImpersonatedQuery } from './postgres-impersonated-query.js'
+import { isTruncated } from './postgres-row-limit.js'
 
 export interface PostgreSQLModuleConfig {
   /** Default `127.0.0.1`. */
@@ -58,6 +61,12 @@ export interface PostgreSQLModuleConfig {
     readonly pipeline?: boolean
     /** Use named prepared statements so the server reuses plans per connection. Default `false`. */
     readonly preparedStatements?: boolean
+    /**
+     * How long column lists read to expand `*` against column rules are reused, per database
+     * role and table, in milliseconds. Default 30,000; 0 reads them for every such request. A
+     * column added within this time is missing from `*` checks until the list expires.
+     */
+    readonly catalogTtlMillis?: number
   }
   readonly pool?: {
     /** Default 10. */
@@ -76,6 +85,11 @@ export interface PostgreSQLModuleOptions {
   readonly engine: PolicyEngine
   /** Receives one decision event and one execution event per request. */
   readonly audit?: AuditSink
+  /**
+   * Row limits per role (limits.csv, see `readRowLimits`). Results past a role's limit are cut
+   * and marked `truncated`. Default: no limits.
+   */
+  readonly rowLimits?: RowLimits
 }
 
 /**
@@ -104,6 +118,8 @@ export class PostgreSQLDelegationModule implements DelegationModule {
   #pool: pg.Pool | undefined
   #settings: ModuleSettings | undefined
   #preparedNames = new Map<string, string>()
+  readonly #rowLimits: RowLimits
+  #catalog = new PostgresColumnCatalog()
 
   constructor(name: string, options: PostgreSQLModuleOptions) {
     if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) {
@@ -112,6 +128,7 @@ export class PostgreSQLDelegationModule implements DelegationModule {
     this.name = name
     this.#engine = options.engine
     this.#audit = options.audit
+    this.#rowLimits = options.rowLimits ?? RowLimits.none
   }
 
   /** Creates the connection pool. Connections are opened on demand. */
@@ -127,7 +144,9 @@ export class PostgreSQLDelegationModule implements DelegationModule {
       searchPath,
       pipeline: config.options?.pipeline ?? false,
       preparedStatements: config.options?.preparedStatements ?? false,
+      catalogTtlMillis: config.options?.catalogTtlMillis ?? 30_000,
     }
+    this.#catalog = new PostgresColumnCatalog({ ttlMillis: this.#settings.catalogTtlMillis })
     const pool = new pg.Pool({
       host: config.host ?? '127.0.0.1',
       port: config.port ?? 5432,
@@ -179,8 +198,11 @@ export class PostgreSQLDelegationModule implements DelegationModule {
       identities: this.#identities,
       audit: this.#audit,
       ...(settings.searchPath[0] === undefined ? {} : { defaultSchema: settings.searchPath[0] }),
+      readCatalog: (identity, tables) =>
+        this.#catalog.read(pool, identity.legacyName, tables, settings),
     }
     const request = await authorizeRequest(context, session, action, text)
+    const maxRows = this.#rowLimits.limitFor(request.identity.roles, this.name) ?? undefined
     const facts = request.decision.facts
 
     const executionStart = performance.now()
@@ -196,6 +218,7 @@ export class PostgreSQLDelegationModule implements DelegationModule {
         searchPath: settings.searchPath,
         preparedName: settings.preparedStatements ? this.#preparedName(text) : undefined,
         pipeline: settings.pipeline,
+        maxRows,
       })
       this.#logExecution(request.requestId, executionStart, result.rowCount ?? 0, null)
       return {
@@ -204,7 +227,7 @@ export class PostgreSQLDelegationModule implements DelegationModule {
         rows: result.rows as Record<string, unknown>[],
         rowCount: result.rowCount ?? result.rows.length,
         fields: result.fields.map((field) => field.name),
-        truncated: false,
+        truncated: isTruncated(result),
         decision: request.decision,
       }
     } catch (error) {

@@ -20,6 +20,7 @@ import type { PoolClient, QueryResult } from 'pg'
 
 import { ExecutionFailed, ImpersonationFailed } from '../../errors.js'
 import { quoteIdentifier } from './postgres-identifiers.js'
+import { queryWithRowLimit } from './postgres-row-limit.js'
 
 export interface ImpersonatedQuery {
   /** Database role to switch to with SET LOCAL ROLE. */
@@ -41,6 +42,12 @@ export interface ImpersonatedQuery {
   readonly preparedName?: string | undefined
   /** Send the whole transaction without waiting between messages (client made with `pipeline`). */
   readonly pipeline: boolean
+  /**
+   * Maximum rows to read from each statement's result. The rest stay on the server and the
+   * result is marked truncated (see `isTruncated`). A limit turns `pipeline` off for the request.
+   * Default: no limit.
+   */
+  readonly maxRows?: number | undefined
 }
 
 /** Builds the message that opens the transaction and switches the role. */
@@ -76,7 +83,8 @@ export async function runImpersonatedQuery(
     ...(query.preparedName === undefined || query.texts.length > 1 ? {} : { name: query.preparedName }),
   }))
 
-  if (query.pipeline) return runPipelined(client, query, statements)
+  const maxRows = query.maxRows
+  if (query.pipeline && maxRows === undefined) return runPipelined(client, query, statements)
 
   try {
     await client.query(openingMessage(query))
@@ -87,7 +95,12 @@ export async function runImpersonatedQuery(
 
   let result: QueryResult | undefined
   try {
-    for (const statement of statements) result = await client.query(statement)
+    for (const statement of statements) {
+      result =
+        maxRows === undefined
+          ? await client.query(statement)
+          : await queryWithRowLimit(client, statement, maxRows)
+    }
   } catch (error) {
     await endAfterFailure(client)
     throw executionFailed(error)
