@@ -180,7 +180,13 @@ function analyzeStatement(statement: TsqlStatement): StatementFacts {
   }
 
   const tokenFacts = analyzeTokenStatement(statement.tokens)
-  if (tokenFacts !== null) return tokenFacts
+  if (tokenFacts !== null) {
+    // Floor words anywhere in the statement are reported too, not only its head.
+    const facts = new FactBuilder(tokenFacts.kind)
+    addAllFacts(facts, tokenFacts)
+    scanFloorWords(statement.tokens, facts)
+    return facts.build()
+  }
 
   return analyzeParsed(statement.tokens)
 }
