@@ -87,11 +87,15 @@ export class SqlTooLarge extends SqlgateError {
   static override code: ErrorCode = 'ERR_SQL_TOO_LARGE'
   readonly bytes: number
   readonly limit: number
+  /** The front end whose own, lower limit applied, or `undefined` for the engine's limit. */
+  readonly frontEnd: string | undefined
 
-  constructor(bytes: number, limit: number) {
-    super('ERR_SQL_TOO_LARGE', `SQL text is ${bytes} bytes, over the limit of ${limit} bytes`)
+  constructor(bytes: number, limit: number, frontEnd?: string) {
+    const whose = frontEnd === undefined ? 'the limit' : `the ${frontEnd} limit`
+    super('ERR_SQL_TOO_LARGE', `SQL text is ${bytes} bytes, over ${whose} of ${limit} bytes`)
     this.bytes = bytes
     this.limit = limit
+    this.frontEnd = frontEnd
   }
 }
 

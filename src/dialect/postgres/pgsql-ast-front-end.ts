@@ -53,7 +53,7 @@ interface Located {
 
 function analyze(sql: string, maxSqlBytes: number): RequestFacts {
   const bytes = Buffer.byteLength(sql, 'utf8')
-  if (bytes > maxSqlBytes) throw new SqlTooLarge(bytes, maxSqlBytes)
+  if (bytes > maxSqlBytes) throw new SqlTooLarge(bytes, maxSqlBytes, PGSQL_AST_FRONT_END)
 
   const segments = scanStatementSegments(sql)
   if (typeof segments === 'string') {

@@ -22,7 +22,7 @@ const KNOWN_GAPS: readonly (readonly [RegExp, string])[] = [
   [/\bdefault\s+values\b/i, 'DEFAULT VALUES'],
   [/\bis\s+(not\s+)?distinct\s+from\b/i, 'IS DISTINCT FROM'],
   [/\$[A-Za-z_]\w*\$/, 'dollar quoting with a tag'],
-  [/(^|[^\w$])[eE]'/, "E'' string"],
+  [/(^|[^\w$])[eE]'[^']*\\'/, "E'' string with an escaped quote"],
   [/[uU]&['"]/, 'Unicode escape'],
 ]
 
