@@ -49,7 +49,7 @@ export function createCanonicalPolicySource(
   return createPolicySource(model, policy === '' ? '' : `${policy}\n`, origin)
 }
 
-/** Quotes a field the way Casbin's CSV reader expects when it contains a comma, quote or edge space. */
+/** Quotes a field for Casbin's CSV reader when it contains a comma, quote or edge space. */
 function csvField(field: string): string {
   if (!/[",\r\n]|^\s|\s$/.test(field)) return field
   return `"${field.replaceAll('"', '""')}"`

@@ -33,7 +33,8 @@ async function run(args: readonly string[]): Promise<Run> {
 
 async function policyDirectory(policy: string): Promise<string> {
   const directory = await mkdtemp(join(tmpdir(), 'sqlgate-push-'))
-  await copyFile(new URL('../../policies/model.conf', import.meta.url), join(directory, 'model.conf'))
+  const model = new URL('../../policies/model.conf', import.meta.url)
+  await copyFile(model, join(directory, 'model.conf'))
   await writeFile(join(directory, 'policy.csv'), policy)
   return directory
 }

@@ -59,7 +59,10 @@ describe('shared policy across instances', { skip }, () => {
   let instanceA: Instance
   let instanceB: Instance
 
-  const reloads = (instance: Instance, outcome: PolicyReloadEvent['outcome']): PolicyReloadEvent[] =>
+  const reloads = (
+    instance: Instance,
+    outcome: PolicyReloadEvent['outcome'],
+  ): PolicyReloadEvent[] =>
     instance.events.filter(
       (event): event is PolicyReloadEvent =>
         event.type === 'policy_reload' && event.outcome === outcome,
@@ -175,8 +178,9 @@ describe('shared policy across instances', { skip }, () => {
 
   it('push missed while disconnected arrives', async () => {
     const disconnected = (instance: Instance): number =>
-      instance.events.filter((event) => event.type === 'policy_sync' && event.state === 'disconnected')
-        .length
+      instance.events.filter(
+        (event) => event.type === 'policy_sync' && event.state === 'disconnected',
+      ).length
     const lostBefore = disconnected(instanceB)
     await admin.query(
       `SELECT pg_terminate_backend(pid) FROM pg_stat_activity

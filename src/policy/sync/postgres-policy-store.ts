@@ -25,7 +25,8 @@ export interface PostgresPolicyStoreOptions {
   /**
    * Connection string of the service's own login, never an end user's. It needs CREATE on the
    * database the first time (for the schema) and then SELECT, or for pushes INSERT and DELETE, on
-   * the table. A login that can write the table decides every request, so grant that to no other login.
+   * the table. A login that can write the table decides every request, so grant that to no
+   * other login.
    */
   readonly connectionString: string
   /** Schema of the `casbin` table. Lower-case letters, digits and `_`. Default `sqlgate_policy`. */

@@ -93,7 +93,8 @@ export class PostgresPolicyWatcher {
   async update(): Promise<boolean> {
     const client = this.#client
     if (client === null) return false
-    await client.query('SELECT pg_notify($1, $2)', [this.channel, JSON.stringify({ source: this.id })])
+    const payload = JSON.stringify({ source: this.id })
+    await client.query('SELECT pg_notify($1, $2)', [this.channel, payload])
     return true
   }
 

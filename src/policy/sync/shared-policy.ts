@@ -14,7 +14,10 @@ import { checkPolicyBasics } from '../basic-policy-checks.js'
 import { PolicyReloader, type PolicyCheck, type ReloadResult } from '../policy-reloader.js'
 import { createPolicySource, type PolicySource } from '../policy-source.js'
 import { PostgresPolicyStore, type PostgresPolicyStoreOptions } from './postgres-policy-store.js'
-import { PostgresPolicyWatcher, type PostgresPolicyWatcherOptions } from './postgres-policy-watcher.js'
+import {
+  PostgresPolicyWatcher,
+  type PostgresPolicyWatcherOptions,
+} from './postgres-policy-watcher.js'
 
 export interface OpenSharedPolicyOptions extends PostgresPolicyStoreOptions {
   /** The engine whose policy is replaced by the shared one. */
@@ -59,7 +62,8 @@ export class SharedPolicy {
   /**
    * Connects the store and the listening connection, then loads the stored policy into the
    * engine. When the stored policy is rejected (for example, nothing was pushed yet, so there
-   * are no lines), the engine keeps its current policy and the `policy_reload` event lists the errors.
+   * are no lines), the engine keeps its current policy and the `policy_reload` event lists the
+   * errors.
    * @throws the driver's error when the database cannot be reached.
    */
   static async open(options: OpenSharedPolicyOptions): Promise<SharedPolicy> {
@@ -148,7 +152,10 @@ export interface PushPolicyOptions extends PostgresPolicyStoreOptions {
  * @returns the version that instances with the same model will report.
  * @throws PolicyInvalid when the policy fails to load, fails the check or cannot be stored.
  */
-export async function pushPolicy(source: PolicySource, options: PushPolicyOptions): Promise<string> {
+export async function pushPolicy(
+  source: PolicySource,
+  options: PushPolicyOptions,
+): Promise<string> {
   const store = await PostgresPolicyStore.open(options)
   try {
     return await pushChecked(store, source, options.check ?? checkPolicyBasics, 'sqlgate-push')
