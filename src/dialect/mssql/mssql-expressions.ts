@@ -48,6 +48,9 @@ const DATEPART_FUNCTIONS = new Set([
   'date_bucket',
 ])
 
+/** Subquery quantifiers, which are operators rather than functions. */
+const QUANTIFIERS = new Set(['all', 'any', 'some'])
+
 /** Functions whose first argument is a data type. */
 const TYPE_FIRST_FUNCTIONS = new Set(['convert', 'try_convert'])
 
@@ -145,7 +148,8 @@ export class MssqlExpressionWalker {
 
   #function(node: AstNode, scope: MssqlScope): void {
     const { schema, name } = functionName(node)
-    this.#facts.addFunction(schema, name, 'execute')
+    // The parser reads the quantifier of `a > ALL (SELECT ...)` as a function call.
+    if (schema !== null || !QUANTIFIERS.has(name)) this.#facts.addFunction(schema, name, 'execute')
 
     const args = childNode(node, 'args')
     const values = args === null ? [] : childList(args, 'value')

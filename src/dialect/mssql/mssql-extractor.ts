@@ -325,15 +325,14 @@ export class MssqlExtractor {
     for (const item of from) this.#source(item, scope, { keys, action })
 
     for (const target of targets) {
+      if (target.name.startsWith('#')) {
+        this.#facts.addFloor('session-state', 'temporary table')
+        continue
+      }
       const source = scope.resolve(target.key)
       if (source === undefined) {
         if (target.schema === null && scope.hasCte(target.name)) {
           unsupported(`${action.toUpperCase()} through a common table expression`)
-        }
-        if (target.name.startsWith('#')) {
-          this.#facts.addFloor('session-state', 'temporary table')
-          scope.add(target.key, { kind: 'other' })
-          continue
         }
         this.#facts.addTable(target.schema, target.name, action)
         scope.add(target.key, { kind: 'table', schema: target.schema, name: target.name })

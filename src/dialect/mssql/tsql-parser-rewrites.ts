@@ -155,12 +155,27 @@ function renameCountBig(
   })
 }
 
+/** `DELETE dbo.t WHERE ...` is `DELETE FROM dbo.t WHERE ...`; the parser needs the FROM. */
+function addDeleteFrom(tokens: TsqlToken[]): void {
+  const index = tokens.findIndex((token) => isWord(token, 'DELETE'))
+  const next = tokens[index + 1]
+  if (index < 0 || next === undefined || isWord(next, 'FROM')) return
+  if (next.kind !== 'word' && next.kind !== 'quoted-identifier' && next.kind !== 'temp-name') return
+
+  let end = index + 2
+  while (isSymbol(tokens[end], '.') && tokens[end + 1] !== undefined) end += 2
+  // `DELETE alias FROM table alias JOIN ...` names its target before FROM: keep it.
+  if (isWord(tokens[end], 'FROM')) return
+  tokens.splice(index + 1, 0, { kind: 'word', text: 'FROM', value: 'FROM', start: next.start })
+}
+
 /** Applies every rewrite in place. */
 export function rewriteForParser(tokens: TsqlToken[]): RewriteResult {
   const renamedFunctions = new Map<string, string>()
   const removedFunctions: FunctionFact[] = []
 
   rewritePagingVariables(tokens)
+  addDeleteFrom(tokens)
   removeWithTies(tokens)
   replaceNextValueFor(tokens, removedFunctions)
   foldWithinGroup(tokens)
