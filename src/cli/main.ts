@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander'
 
 import { registerCheckCommand } from './commands/check-command.js'
 import { registerPolicyCommand } from './commands/policy-command.js'
+import { registerTestCommand } from './commands/test-command.js'
 import type { CommandIo } from './command-io.js'
 import { processIo } from './command-io.js'
 
@@ -21,6 +22,7 @@ export function createProgram(io: CommandIo, setExitCode: (code: number) => void
     })
   registerCheckCommand(program, io, setExitCode)
   registerPolicyCommand(program, io, setExitCode)
+  registerTestCommand(program, io, setExitCode)
   return program
 }
 
