@@ -169,11 +169,24 @@ function addDeleteFrom(tokens: TsqlToken[]): void {
   tokens.splice(index + 1, 0, { kind: 'word', text: 'FROM', value: 'FROM', start: next.start })
 }
 
+/**
+ * `@@ROWCOUNT AS n`: the parser reads system functions written `@@name` only in some positions.
+ * They read server state and no table, so a plain variable stands in for the parser.
+ */
+function renameSystemVariables(tokens: TsqlToken[]): void {
+  tokens.forEach((token, index) => {
+    if (token.kind !== 'variable' || !token.text.startsWith('@@')) return
+    const text = `@sqlgate_system_${token.text.slice(2)}`
+    tokens[index] = { kind: 'variable', text, value: text.toUpperCase(), start: token.start }
+  })
+}
+
 /** Applies every rewrite in place. */
 export function rewriteForParser(tokens: TsqlToken[]): RewriteResult {
   const renamedFunctions = new Map<string, string>()
   const removedFunctions: FunctionFact[] = []
 
+  renameSystemVariables(tokens)
   rewritePagingVariables(tokens)
   addDeleteFrom(tokens)
   removeWithTies(tokens)

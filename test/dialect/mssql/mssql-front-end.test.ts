@@ -159,6 +159,16 @@ describe('mssql front end', () => {
     assert.ok(columns(statement).includes('dbo.users.id:select'))
   })
 
+  it('reads system functions written with @@', () => {
+    const statement = only('SELECT @@TRANCOUNT AS depth, @@ROWCOUNT rows_read')
+    assert.equal(statement.kind, 'select')
+    assert.deepEqual(statement.tables, [])
+  })
+
+  it('reads DELETE without FROM', () => {
+    assert.deepEqual(tables(only('DELETE dbo.t WHERE id = 1')), ['dbo.t:delete'])
+  })
+
   it('reports NEXT VALUE FOR as a modifying function', () => {
     const statement = only('SELECT NEXT VALUE FOR dbo.OrderNumbers')
     assert.deepEqual(statement.functions, [{ schema: null, name: 'next value for', action: 'modify' }])

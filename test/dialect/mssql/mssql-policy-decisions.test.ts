@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { before, describe, it } from 'node:test'
 
+import { mssqlCatalogQuery } from '../../../src/dialect/mssql/mssql-catalog-queries.js'
 import { createMssqlFrontEnd } from '../../../src/dialect/mssql/mssql-front-end.js'
 import { createPolicyEngine } from '../../../src/engine/create-policy-engine.js'
 import type { PolicyEngine } from '../../../src/engine/policy-engine.js'
@@ -48,6 +49,7 @@ describe('T-SQL decisions under the default policy', () => {
     ['REVERT after a read as admin', 'admin', 'SELECT name FROM dbo.users REVERT', false],
     ['NEXT VALUE FOR as reader', 'sql-read', 'SELECT NEXT VALUE FOR dbo.invoice_numbers', false],
     ['NEXT VALUE FOR as writer', 'sql-write', 'SELECT NEXT VALUE FOR dbo.invoice_numbers', true],
+    ['system functions as reader', 'sql-read', 'SELECT @@TRANCOUNT AS depth, USER_NAME() AS who', true],
     ['GRANT as sql-admin', 'sql-admin', 'GRANT SELECT ON dbo.users TO reporting', true],
     ['DROP TABLE as sql-admin', 'sql-admin', 'DROP TABLE dbo.users', false],
     ['DROP TABLE as admin', 'admin', 'DROP TABLE dbo.users', true],
@@ -56,6 +58,14 @@ describe('T-SQL decisions under the default policy', () => {
     it(`${allowed ? 'allows' : 'denies'} ${name}`, () => {
       const decision = check(role, sql)
       assert.equal(decision.allowed, allowed, JSON.stringify(decision.denials))
+    })
+  }
+
+  for (const action of ['schema', 'table-details'] as const) {
+    it(`allows the ${action} catalog query for sql-read`, () => {
+      const { text } = mssqlCatalogQuery(action, { schemaName: 'dbo', tableName: 'users' })
+      const decision = check('sql-read', text)
+      assert.equal(decision.allowed, true, JSON.stringify(decision.denials))
     })
   }
 
