@@ -35,10 +35,12 @@ interface TargetTable {
 
 export class PgsqlAstExtractor {
   #facts = new FactBuilder('other')
+  readonly #sql: string
   readonly #expressions: PgsqlAstExpressions
 
   /** @param sql the text the tree was parsed from, with location tracking on. */
   constructor(sql: string) {
+    this.#sql = sql
     this.#expressions = new PgsqlAstExpressions({
       sql,
       facts: () => this.#facts,
@@ -76,10 +78,7 @@ export class PgsqlAstExtractor {
         return this.#select(node, scope)
       case 'union':
       case 'union all':
-        this.#facts.addKind('select')
-        this.#statement(node['left'], scope.child())
-        this.#statement(node['right'], scope.child())
-        return
+        return this.#union(node, scope)
       case 'values':
         for (const row of asList(node['values'])) this.#expressions.walk(row, scope)
         return
@@ -96,6 +95,40 @@ export class PgsqlAstExtractor {
       default:
         throw new SqlUnsupported(PGSQL_AST_FRONT_END, `statement type ${node.type}`)
     }
+  }
+
+  /**
+   * Walks a UNION. The parser attaches a trailing ORDER BY, LIMIT or FOR clause to the last
+   * branch, where PostgreSQL applies it to the whole query, so the clauses of a last branch
+   * without parentheses are moved back to the UNION before the walk.
+   */
+  #union(node: AstNode, scope: Scope): void {
+    this.#facts.addKind('select')
+    const { query, trailing } = this.#detachTrailing(node)
+    this.#statement(query['left'], scope.child())
+    this.#statement(query['right'], scope.child())
+    this.#orderBy(trailing['orderBy'], scope)
+    this.#limit(trailing['limit'], scope)
+  }
+
+  /** Returns `union` without the trailing clauses of its last branch, and those clauses. */
+  #detachTrailing(union: AstNode): { query: AstNode; trailing: Record<string, unknown> } {
+    const right = asNode(union['right'], 'UNION branch')
+    if (this.#parenthesized(right)) return { query: union, trailing: {} }
+    if (right.type === 'union' || right.type === 'union all') {
+      const inner = this.#detachTrailing(right)
+      return { query: { ...union, right: inner.query }, trailing: inner.trailing }
+    }
+    if (right.type !== 'select') return { query: union, trailing: {} }
+    const { orderBy, limit, for: locking, ...rest } = right
+    return { query: { ...union, right: rest }, trailing: { orderBy, limit, for: locking } }
+  }
+
+  /** Tells whether a node's text starts with a parenthesis. */
+  #parenthesized(node: AstNode): boolean {
+    const start = (node['_location'] as { start?: unknown } | undefined)?.start
+    if (typeof start !== 'number') throw new SqlUnsupported(PGSQL_AST_FRONT_END, 'UNION branch without a position')
+    return this.#sql[start] === '('
   }
 
   /** A CTE sees only the CTEs before it; the main statement shares the scope that holds them. */
@@ -130,12 +163,7 @@ export class PgsqlAstExtractor {
     this.#expressions.walkGroupBy(node['groupBy'], scope)
     this.#expressions.walk(node['having'], scope)
     this.#orderBy(node['orderBy'], scope)
-    const limit = node['limit']
-    if (limit !== null && limit !== undefined) {
-      const clause = asNode(limit, 'LIMIT', false)
-      this.#expressions.walk(clause['limit'], scope)
-      this.#expressions.walk(clause['offset'], scope)
-    }
+    this.#limit(node['limit'], scope)
 
     // FOR UPDATE and FOR SHARE lock rows, which is a write. The parser keeps no `OF` list, so
     // every table of this query level is locked, as PostgreSQL does without `OF`.
@@ -144,6 +172,13 @@ export class PgsqlAstExtractor {
         if (entry.table !== null) this.#facts.addTable(entry.table.schema, entry.table.name, 'lock')
       }
     }
+  }
+
+  #limit(value: unknown, scope: Scope): void {
+    if (value === null || value === undefined) return
+    const clause = asNode(value, 'LIMIT', false)
+    this.#expressions.walk(clause['limit'], scope)
+    this.#expressions.walk(clause['offset'], scope)
   }
 
   #orderBy(list: unknown, scope: Scope): void {
