@@ -14,6 +14,17 @@ import { PolicyReloader, type PolicyCheck, type ReloadResult } from './policy-re
 
 const POLICY_FILES = new Set(['model.conf', 'policy.csv'])
 
+/**
+ * Tells whether a change may have replaced a policy file. Kubernetes mounts a ConfigMap as
+ * symbolic links through `..data`, and updates it by swapping that link, so the events name
+ * `..data` or a `..<timestamp>` directory and never the policy files themselves.
+ */
+function concernsPolicy(filename: string | null): boolean {
+  // Some platforms report no file name, so any change then counts.
+  if (filename === null) return true
+  return POLICY_FILES.has(filename) || filename.startsWith('..')
+}
+
 export interface WatchPolicyDirectoryOptions {
   readonly engine: PolicyEngine
   /** Directory with model.conf and policy.csv; usually the one the engine was created from. */
@@ -56,8 +67,7 @@ export async function watchPolicyDirectory(
 
   let timer: NodeJS.Timeout | undefined
   const watcher: FSWatcher = watch(directory, { persistent: false }, (_event, filename) => {
-    // Some platforms report no file name; any change then counts.
-    if (filename !== null && !POLICY_FILES.has(filename.toString())) return
+    if (!concernsPolicy(filename === null ? null : filename.toString())) return
     clearTimeout(timer)
     timer = setTimeout(() => void reloader.reload('file-change'), debounceMs)
   })

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
@@ -162,6 +162,45 @@ describe('policy directory hot reload', () => {
     await copyFile(MODEL_FILE, join(directory, 'model.conf'))
     await waitFor(() => reloadEvents('applied').length > appliedBefore, 'the repaired policy')
     assert.equal(allowed(engine, 'SELECT amount FROM salaries'), true)
+  })
+})
+
+describe('policy directory mounted like a ConfigMap', () => {
+  it('reloads when the ..data link is swapped', async () => {
+    // Kubernetes layout: policy.csv -> ..data/policy.csv, ..data -> ..<version>/.
+    const directory = await mkdtemp(join(tmpdir(), 'sqlgate-configmap-'))
+    const writeVersion = async (name: string, policy: string): Promise<void> => {
+      await mkdir(join(directory, name))
+      await copyFile(MODEL_FILE, join(directory, name, 'model.conf'))
+      await writeFile(join(directory, name, 'policy.csv'), policy)
+    }
+    await writeVersion('..v1', READ_EVERYTHING)
+    await symlink('..v1', join(directory, '..data'))
+    await symlink('..data/model.conf', join(directory, 'model.conf'))
+    await symlink('..data/policy.csv', join(directory, 'policy.csv'))
+
+    const engine = await createPolicyEngine({ policyDirectory: directory })
+    const events: PolicyReloadEvent[] = []
+    const watch = await watchPolicyDirectory({
+      engine,
+      directory,
+      debounceMs: 30,
+      audit: (event) => {
+        if (event.type === 'policy_reload') events.push(event)
+      },
+    })
+    try {
+      assert.equal(allowed(engine, 'SELECT amount FROM salaries'), true)
+      await writeVersion('..v2', DENY_SALARIES)
+      await symlink('..v2', join(directory, '..data_tmp'))
+      await rename(join(directory, '..data_tmp'), join(directory, '..data'))
+
+      await waitFor(() => events.some((event) => event.outcome === 'applied'), 'the reload')
+      assert.equal(allowed(engine, 'SELECT amount FROM salaries'), false)
+    } finally {
+      watch.close()
+      await rm(directory, { recursive: true, force: true })
+    }
   })
 })
 
