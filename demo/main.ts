@@ -2,7 +2,8 @@
  * The sqlgate demo: three users with signed TE-JWTs send real SQL through a PostgreSQL
  * delegation module. Uses the server in DATABASE_URL when set, else an embedded PGlite.
  *
- * Run with `npm start`.
+ * Run with `npm start`. The decision log goes to standard error as pino JSON lines; set
+ * `SQLGATE_LOG_LEVEL=warn` to see only denials and failures, or `silent` to hide it.
  */
 
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
@@ -13,6 +14,8 @@ import { startEmbeddedPostgres } from '../src/embedded/embedded-postgres.js'
 import { createPolicyEngine } from '../src/engine/create-policy-engine.js'
 import type { Grant } from '../src/authorize/decision.js'
 import { AccessDenied, ExecutionFailed, isSqlgateError } from '../src/errors.js'
+import { createLogger } from '../src/logging/create-logger.js'
+import { createPinoAuditSink } from '../src/logging/pino-audit-sink.js'
 import { createDemoSchema, DEMO_ROLES } from './demo-schema.js'
 import { DEMO_REQUESTS, DEMO_USERS, type DemoUser } from './demo-requests.js'
 import { printTable, type DemoRow } from './print-table.js'
@@ -43,7 +46,8 @@ async function main(): Promise<void> {
   const engine = await createPolicyEngine({
     policyDirectory: new URL('./policies/', import.meta.url).pathname,
   })
-  const module = new PostgreSQLDelegationModule('shop', { engine })
+  const audit = createPinoAuditSink(createLogger({ destination: process.stderr }))
+  const module = new PostgreSQLDelegationModule('shop', { engine, audit })
   const parsed = new URL(connectionString)
   await module.initialize({
     host: parsed.hostname,
