@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander'
 
 import { registerCheckCommand } from './commands/check-command.js'
+import { registerLintCommand } from './commands/lint-command.js'
 import { registerPolicyCommand } from './commands/policy-command.js'
 import { registerTestCommand } from './commands/test-command.js'
 import type { CommandIo } from './command-io.js'
@@ -23,6 +24,7 @@ export function createProgram(io: CommandIo, setExitCode: (code: number) => void
   registerCheckCommand(program, io, setExitCode)
   registerPolicyCommand(program, io, setExitCode)
   registerTestCommand(program, io, setExitCode)
+  registerLintCommand(program, io, setExitCode)
   return program
 }
 
