@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander'
 
 import { registerCheckCommand } from './commands/check-command.js'
+import { registerExplainCommand } from './commands/explain-command.js'
 import { registerLintCommand } from './commands/lint-command.js'
 import { registerPolicyCommand } from './commands/policy-command.js'
 import { registerTestCommand } from './commands/test-command.js'
@@ -25,6 +26,7 @@ export function createProgram(io: CommandIo, setExitCode: (code: number) => void
   registerPolicyCommand(program, io, setExitCode)
   registerTestCommand(program, io, setExitCode)
   registerLintCommand(program, io, setExitCode)
+  registerExplainCommand(program, io, setExitCode)
   return program
 }
 
