@@ -47,7 +47,8 @@ export interface BatchParameter {
 export function inferParameter(name: string, value: unknown): BatchParameter {
   if (!PARAMETER_NAME.test(name) || RESERVED_PREFIX.test(name)) {
     throw new TypeError(
-      'parameter names must be 1 to 128 letters, digits or "_", not starting with a digit or "sqlgate_"',
+      'parameter names must be 1 to 128 letters, digits or "_", ' +
+        'not starting with a digit or "sqlgate_"',
     )
   }
 
@@ -79,7 +80,8 @@ export function inferParameter(name: string, value: unknown): BatchParameter {
     return { name, declaration: 'datetime2(7)', type: sql.DateTime2(7), value }
   }
   if (value instanceof Uint8Array) {
-    return { name, declaration: 'varbinary(max)', type: sql.VarBinary(sql.MAX), value: Buffer.from(value) }
+    const bytes = Buffer.from(value)
+    return { name, declaration: 'varbinary(max)', type: sql.VarBinary(sql.MAX), value: bytes }
   }
   throw new TypeError(`parameter "${name}" has an unsupported type`)
 }

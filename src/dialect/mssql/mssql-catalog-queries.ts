@@ -18,10 +18,12 @@ const LIST_COLUMNS =
 
 /** Checks a `sysname` value: 1 to 128 characters without control characters. */
 function sysname(value: unknown, field: string): string {
-  if (typeof value !== 'string' || value === '' || [...value].length > 128 || /\p{Cc}/u.test(value)) {
+  const valid =
+    typeof value === 'string' && value !== '' && [...value].length <= 128 && !/\p{Cc}/u.test(value)
+  if (!valid) {
     throw new TypeError(`"${field}" must be 1 to 128 characters without control characters`)
   }
-  return value
+  return value as string
 }
 
 /**
@@ -43,7 +45,10 @@ export function mssqlCatalogQuery(
       return { text: fields['sql'], values: values as Record<string, unknown> }
     }
     case 'schema':
-      return { text: LIST_TABLES, values: { schemaName: sysname(fields['schemaName'], 'schemaName') } }
+      return {
+        text: LIST_TABLES,
+        values: { schemaName: sysname(fields['schemaName'], 'schemaName') },
+      }
     case 'table-details':
       return {
         text: LIST_COLUMNS,

@@ -191,9 +191,7 @@ export class MssqlExpressionWalker {
     for (const item of childList(windowSpec, 'orderby')) {
       this.walk(isNode(item) ? item['expr'] : item, scope)
     }
-    if (windowSpec['window_frame_clause'] !== null && windowSpec['window_frame_clause'] !== undefined) {
-      this.walk(windowSpec['window_frame_clause'], scope)
-    }
+    this.walk(windowSpec['window_frame_clause'], scope)
   }
 }
 

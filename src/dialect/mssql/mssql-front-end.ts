@@ -75,7 +75,11 @@ function mainVerb(tokens: readonly TsqlToken[]): string {
 }
 
 /** Adds the facts of `OUTPUT INSERTED.x`: the statement returns the target's columns. */
-function addOutputFacts(facts: FactBuilder, statement: StatementFacts, output: readonly OutputColumn[]): void {
+function addOutputFacts(
+  facts: FactBuilder,
+  statement: StatementFacts,
+  output: readonly OutputColumn[],
+): void {
   if (output.length === 0) return
 
   const target = statement.tables.find((table) => table.action !== 'select')

@@ -105,7 +105,8 @@ export async function runImpersonatedBatch(
     request.input('sqlgate_user', sql.NVarChar(128), batch.user)
     request.input('sqlgate_statement', sql.NVarChar(sql.MAX), batch.statement)
     if (batch.parameters.length > 0) {
-      request.input('sqlgate_params', sql.NVarChar(sql.MAX), parameterDeclarations(batch.parameters))
+      const declarations = parameterDeclarations(batch.parameters)
+      request.input('sqlgate_params', sql.NVarChar(sql.MAX), declarations)
     }
     for (const parameter of batch.parameters) {
       request.input(parameter.name, parameter.type, parameter.value)

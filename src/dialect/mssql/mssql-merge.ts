@@ -151,7 +151,8 @@ export function analyzeMerge(statement: readonly TsqlToken[]): StatementFacts {
     const andIndex = clauseHead.findIndex((token) => isWord(token, 'AND'))
     if (andIndex >= 0) {
       const clauseCondition = clauseHead.slice(andIndex + 1)
-      parts.push(analyzeParsed([word('SELECT'), word('1'), ...join, word('WHERE'), ...clauseCondition]))
+      const select = [word('SELECT'), word('1'), ...join, word('WHERE'), ...clauseCondition]
+      parts.push(analyzeParsed(select))
     }
 
     const end = nextAtLevel(tokens, then + 1, 'WHEN')
@@ -173,7 +174,11 @@ export function analyzeMerge(statement: readonly TsqlToken[]): StatementFacts {
   return facts.build()
 }
 
-function addMergeOutput(facts: FactBuilder, parts: readonly StatementFacts[], columns: string[]): void {
+function addMergeOutput(
+  facts: FactBuilder,
+  parts: readonly StatementFacts[],
+  columns: readonly string[],
+): void {
   if (columns.length === 0) return
   const written = parts.flatMap((part) => part.tables).find((table) => table.action !== 'select')
   if (written === undefined) unsupported('OUTPUT without a target table')

@@ -25,7 +25,7 @@ export interface MssqlModuleConfig {
      * msnodesqlv8 driver; the default tedious driver needs `user` and `password`.
      */
     readonly trustedConnection?: boolean
-    /** TLS for the connection. Default `true`; `false` sends the batch and results in clear text. */
+    /** TLS for the connection. Default `true`; with `false`, batches and results are clear text. */
     readonly encrypt?: boolean
     /**
      * Accept any server certificate. Default `false`; `true` allows a man in the middle to read

@@ -68,7 +68,9 @@ export class SQLDelegationModule implements DelegationModule {
 
   /** Creates the pool and opens its first connection. */
   async initialize(config: MssqlModuleConfig): Promise<void> {
-    if (this.#pool !== undefined) throw new TypeError(`module "${this.name}" is already initialized`)
+    if (this.#pool !== undefined) {
+      throw new TypeError(`module "${this.name}" is already initialized`)
+    }
     const pool = this.#createPool(toPoolConfig(config))
     // An idle connection that fails is dropped by the pool; without a listener the error would
     // crash the process.

@@ -54,7 +54,10 @@ export function scanFloorWords(tokens: readonly TsqlToken[], facts: FactBuilder)
 }
 
 function disagree(what: string): never {
-  throw new SqlParseFailed(MSSQL_FRONT_END_NAME, `the parser and the T-SQL lexer disagree on ${what}`)
+  throw new SqlParseFailed(
+    MSSQL_FRONT_END_NAME,
+    `the parser and the T-SQL lexer disagree on ${what}`,
+  )
 }
 
 /** Last parts (folded) of the names that follow FROM, JOIN, INTO, UPDATE, DELETE and TABLE. */

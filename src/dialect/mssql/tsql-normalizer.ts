@@ -119,7 +119,16 @@ function parseOutputItems(items: readonly TsqlToken[]): OutputColumn[] {
   const columns: OutputColumn[] = []
   let index = 0
 
+  let constants = 0
   while (index < items.length) {
+    // `OUTPUT 1`, which EF Core sends to count the rows it changed, returns no column.
+    const last = index + 1 === items.length
+    if (items[index]?.kind === 'number' && (last || isSymbol(items[index + 1], ','))) {
+      constants += 1
+      index += last ? 1 : 2
+      continue
+    }
+
     const pseudo = items[index]
     const column = items[index + 2]
     if (!isWord(pseudo, 'INSERTED', 'DELETED') || !isSymbol(items[index + 1], '.')) {
@@ -147,7 +156,7 @@ function parseOutputItems(items: readonly TsqlToken[]): OutputColumn[] {
     }
   }
 
-  if (columns.length === 0) unsupported('empty OUTPUT clause')
+  if (columns.length === 0 && constants === 0) unsupported('empty OUTPUT clause')
   return columns
 }
 

@@ -57,7 +57,8 @@ function opening(tokens: readonly TsqlToken[], close: number): number {
 /** `OFFSET @n ROWS FETCH NEXT @m ROWS ONLY`: the parser takes only numbers there. */
 function rewritePagingVariables(tokens: TsqlToken[]): void {
   tokens.forEach((token, index) => {
-    const afterFetch = isWord(tokens[index - 2], 'FETCH') && isWord(tokens[index - 1], 'NEXT', 'FIRST')
+    const afterFetch =
+      isWord(tokens[index - 2], 'FETCH') && isWord(tokens[index - 1], 'NEXT', 'FIRST')
     if (token.kind === 'variable' && (isWord(tokens[index - 1], 'OFFSET') || afterFetch)) {
       tokens[index] = number(token)
     }
@@ -139,7 +140,7 @@ function foldWithinGroup(tokens: TsqlToken[]): void {
   }
 }
 
-/** Renames `COUNT_BIG`, which is `COUNT` returning bigint, because the parser reads only `COUNT(*)`. */
+/** Renames `COUNT_BIG` (`COUNT` returning bigint) because the parser reads only `COUNT(*)`. */
 function renameCountBig(
   tokens: TsqlToken[],
   renamed: Map<string, string>,
@@ -181,12 +182,40 @@ function renameSystemVariables(tokens: TsqlToken[]): void {
   })
 }
 
+/**
+ * `OPENJSON(@json) WITH (id int '$.id')`: the WITH list only names and types the output columns
+ * of the JSON value, so it is removed and the call reads as a table-valued function.
+ */
+function removeOpenJsonSchema(tokens: TsqlToken[]): void {
+  for (let index = tokens.length - 1; index >= 0; index -= 1) {
+    if (!isWord(tokens[index], 'OPENJSON') || !isSymbol(tokens[index + 1], '(')) continue
+
+    const callEnd = closing(tokens, index + 1)
+    if (callEnd < 0 || !isWord(tokens[callEnd + 1], 'WITH')) continue
+    if (!isSymbol(tokens[callEnd + 2], '(')) continue
+
+    const schemaEnd = closing(tokens, callEnd + 2)
+    if (schemaEnd > 0) tokens.splice(callEnd + 1, schemaEnd - callEnd)
+  }
+}
+
+/** `a = b COLLATE Latin1_General_CS_AS`: a collation changes comparisons, not access. */
+function removeCollate(tokens: TsqlToken[]): void {
+  for (let index = tokens.length - 2; index >= 0; index -= 1) {
+    if (isWord(tokens[index], 'COLLATE') && tokens[index + 1]?.kind === 'word') {
+      tokens.splice(index, 2)
+    }
+  }
+}
+
 /** Applies every rewrite in place. */
 export function rewriteForParser(tokens: TsqlToken[]): RewriteResult {
   const renamedFunctions = new Map<string, string>()
   const removedFunctions: FunctionFact[] = []
 
   renameSystemVariables(tokens)
+  removeOpenJsonSchema(tokens)
+  removeCollate(tokens)
   rewritePagingVariables(tokens)
   addDeleteFrom(tokens)
   removeWithTies(tokens)

@@ -221,7 +221,9 @@ function readExecArguments(tokens: readonly TsqlToken[], start: number, facts: F
     if (isWord(tokens[index], 'OUTPUT', 'OUT')) index += 1
     if (index >= tokens.length) return
     if (isWord(tokens[index], 'AT', 'WITH')) continue
-    if (!isSymbol(tokens[index], ',')) unsupported('EXEC argument that is not a constant or a variable')
+    if (!isSymbol(tokens[index], ',')) {
+      unsupported('EXEC argument that is not a constant or a variable')
+    }
     index += 1
   }
 }

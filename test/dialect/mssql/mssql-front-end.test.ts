@@ -79,6 +79,11 @@ describe('mssql front end', () => {
     assert.ok(columns(statement).includes('dbo.users.name:insert'))
   })
 
+  it('reads OUTPUT of a constant', () => {
+    const statement = only('UPDATE [Users] SET [Name] = @p0 OUTPUT 1 WHERE [Id] = @p1')
+    assert.deepEqual(tables(statement), ['-.users:update'])
+  })
+
   it('denies OUTPUT INTO', () => {
     assert.throws(() => frontEnd.analyze('DELETE FROM dbo.t OUTPUT DELETED.* INTO dbo.log'), {
       code: 'ERR_SQL_UNSUPPORTED',
@@ -163,6 +168,22 @@ describe('mssql front end', () => {
     const statement = only('SELECT @@TRANCOUNT AS depth, @@ROWCOUNT rows_read')
     assert.equal(statement.kind, 'select')
     assert.deepEqual(statement.tables, [])
+  })
+
+  it('reads OPENJSON with a column list', () => {
+    const statement = only(
+      "SELECT [o].[Id] FROM [Orders] AS [o] WHERE [o].[Id] IN (SELECT [i].[value] FROM OPENJSON(@ids) WITH ([value] int '$') AS [i])",
+    )
+    assert.deepEqual(tables(statement), ['-.orders:select'])
+    assert.deepEqual(
+      statement.functions.map((fn) => fn.name),
+      ['openjson'],
+    )
+  })
+
+  it('reads COLLATE', () => {
+    const statement = only("SELECT Id FROM dbo.Users WHERE Name = N'x' COLLATE Latin1_General_CS_AS")
+    assert.deepEqual(tables(statement), ['dbo.users:select'])
   })
 
   it('reads DELETE without FROM', () => {

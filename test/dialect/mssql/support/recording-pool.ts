@@ -108,7 +108,8 @@ class RecordingConnection extends BaseConnection {
     if (answer.abortTransaction === true) this.emit('rollbackTransaction')
 
     if (answer.error !== undefined) {
-      const info = { message: answer.error.message, number: answer.error.number, state: 1, class: 16 }
+      const { message, number } = answer.error
+      const info = { message, number, state: 1, class: 16 }
       this.emit('errorMessage', info)
       request.callback(Object.assign(new Error(answer.error.message), { info }))
       return
@@ -116,7 +117,11 @@ class RecordingConnection extends BaseConnection {
 
     if (answer.rows !== undefined) {
       const names = Object.keys(answer.rows[0] ?? {})
-      const metadata = names.map((colName) => ({ colName, type: tds.TYPES.NVarChar, dataLength: 4000 }))
+      const metadata = names.map((colName) => ({
+        colName,
+        type: tds.TYPES.NVarChar,
+        dataLength: 4000,
+      }))
       request.emit('columnMetadata', metadata)
       for (const row of answer.rows) {
         request.emit(
@@ -138,7 +143,11 @@ class RecordingConnection extends BaseConnection {
   }
 }
 
-function describeCall(connection: number, packetType: number, payload: TediousPayload): RecordedCall {
+function describeCall(
+  connection: number,
+  packetType: number,
+  payload: TediousPayload,
+): RecordedCall {
   if (packetType === TRANSACTION_MANAGER) {
     const text = payload.toString()
     const kind = text.startsWith('Begin')
@@ -150,7 +159,9 @@ function describeCall(connection: number, packetType: number, payload: TediousPa
           : 'other'
     return { connection, kind }
   }
-  if (packetType !== RPC_REQUEST || payload.parameters === undefined) return { connection, kind: 'other' }
+  if (packetType !== RPC_REQUEST || payload.parameters === undefined) {
+    return { connection, kind: 'other' }
+  }
 
   const [statement, declarations, ...rest] = payload.parameters
   return {
