@@ -3,8 +3,13 @@
  *
  * A subject holding several roles is decided per fact: the fact is denied when any role's
  * lines deny it, allowed when at least one role's lines allow it and none deny it, and denied
- * when no line matches. Answers are memoized per (role, domain, object, action) and the memo
- * belongs to one loaded policy, so a new policy version never sees an old answer.
+ * when no line matches.
+ *
+ * Answers are memoized twice: per role (role, domain, object, action), so Casbin runs once per
+ * role and fact, and per role set (the exact role list, domain, object, action), so a warm
+ * request costs one map lookup per fact whatever the policy size. Both memos belong to one
+ * loaded policy, so a new policy version never sees an old answer, and both are bounded by
+ * entries and by key characters.
  */
 
 import {
@@ -37,8 +42,22 @@ export interface FactAnswer {
   readonly fields: readonly string[] | null
 }
 
-/** Maximum memoized answers before the memo is cleared, so memory stays bounded. */
-const MEMO_LIMIT = 100_000
+/** Bounds of the two answer memos. Each memo has its own budget of this size. */
+export interface AnswerMemoOptions {
+  /** Maximum memoized answers per memo. Default 100,000. */
+  readonly maxEntries?: number
+  /**
+   * Maximum total key length per memo, in UTF-16 code units. Role names and object names are
+   * part of the keys, so this bounds memory when tokens carry many or long roles. Default 8 Mi.
+   */
+  readonly maxKeyChars?: number
+}
+
+/** Memoized answers for one role list in one domain. Get one from `CasbinAuthorizer.forRoles`. */
+export interface RoleSetDecider {
+  /** Decides one fact: any deny wins, then any allow, else no match. */
+  decide(object: string, action: string): FactAnswer
+}
 
 const NO_MATCH: FactAnswer = Object.freeze({ effect: 'none', rule: null, fields: null })
 
@@ -52,18 +71,31 @@ export function policyGlobMatch(value: string, pattern: string): boolean {
 
 export class CasbinAuthorizer {
   readonly #enforcer: Enforcer
-  readonly #memo = new Map<string, FactAnswer>()
   readonly #lineNumbers: ReadonlyMap<string, number>
+  readonly #maxEntries: number
+  readonly #maxKeyChars: number
+  /** Per-role answers by `role\0domain\0object\0action`, oldest first. */
+  readonly #roleMemo = new Map<string, FactAnswer>()
+  #roleMemoChars = 0
+  /** Per-role-set answers: role set key, then `object\0action`; least recently used set first. */
+  readonly #setMemo = new Map<string, Map<string, FactAnswer>>()
+  #setMemoEntries = 0
+  #setMemoChars = 0
   readonly source: PolicySource
 
-  private constructor(enforcer: Enforcer, source: PolicySource) {
+  private constructor(enforcer: Enforcer, source: PolicySource, memo: AnswerMemoOptions) {
     this.#enforcer = enforcer
     this.source = source
     this.#lineNumbers = indexLines(source.policy)
+    this.#maxEntries = memo.maxEntries ?? 100_000
+    this.#maxKeyChars = memo.maxKeyChars ?? 8 * 1024 * 1024
   }
 
-  /** Loads a policy source into a new enforcer. */
-  static async create(source: PolicySource): Promise<CasbinAuthorizer> {
+  /** Loads a policy source into a new enforcer, with empty memos bounded by `memo`. */
+  static async create(
+    source: PolicySource,
+    memo: AnswerMemoOptions = {},
+  ): Promise<CasbinAuthorizer> {
     let enforcer: Enforcer
     try {
       const model = newModelFromString(source.model)
@@ -73,10 +105,14 @@ export class CasbinAuthorizer {
         cause: error,
       })
     }
+    // Casbin compiles the glob pattern again on every call and calls it for every line, so the
+    // results are memoized; the function stays pure, so decisions are the same.
+    const globMatch = memoizedGlobMatch()
+    await enforcer.addFunction('globMatch', globMatch)
     // Domains in `g` lines may be patterns such as `*`, so role links apply across databases.
-    enforcer.addNamedDomainMatchingFunc('g', Util.globMatch)
+    enforcer.addNamedDomainMatchingFunc('g', globMatch)
     await enforcer.buildRoleLinks()
-    return new CasbinAuthorizer(enforcer, source)
+    return new CasbinAuthorizer(enforcer, source, memo)
   }
 
   /**
@@ -132,10 +168,28 @@ export class CasbinAuthorizer {
     }
     return definitions
   }
+
+  /** Sizes of both memos, for tests and monitoring. */
+  get memoStats(): {
+    readonly roleEntries: number
+    readonly roleKeyChars: number
+    readonly roleSets: number
+    readonly setEntries: number
+    readonly setKeyChars: number
+  } {
+    return {
+      roleEntries: this.#roleMemo.size,
+      roleKeyChars: this.#roleMemoChars,
+      roleSets: this.#setMemo.size,
+      setEntries: this.#setMemoEntries,
+      setKeyChars: this.#setMemoChars,
+    }
+  }
+
   /** Decides one fact for one role, without the multi-role combination. */
   decideForRole(role: string, domain: string, object: string, action: string): FactAnswer {
     const key = `${role}\0${domain}\0${object}\0${action}`
-    const known = this.#memo.get(key)
+    const known = this.#roleMemo.get(key)
     if (known !== undefined) return known
 
     const [allowed, fields] = this.#enforcer.enforceExSync(role, domain, object, action)
@@ -148,13 +202,80 @@ export class CasbinAuthorizer {
       })
     }
 
-    if (this.#memo.size >= MEMO_LIMIT) this.#memo.clear()
-    this.#memo.set(key, answer)
+    this.#roleMemo.set(key, answer)
+    this.#roleMemoChars += key.length
+    while (this.#roleMemo.size > this.#maxEntries || this.#roleMemoChars > this.#maxKeyChars) {
+      const oldest = this.#roleMemo.keys().next()
+      if (oldest.done === true) break
+      this.#roleMemo.delete(oldest.value)
+      this.#roleMemoChars -= oldest.value.length
+    }
     return answer
   }
 
   /** Decides one fact for a set of roles: any deny wins, then any allow, else no match. */
   decide(roles: readonly string[], domain: string, object: string, action: string): FactAnswer {
+    return this.forRoles(roles, domain).decide(object, action)
+  }
+
+  /**
+   * Returns the memoized decider of a role list in a domain. The memo key is the list exactly
+   * as given (order included, since the first allowing role names the rule), so callers should
+   * pass a sorted, de-duplicated list to share entries.
+   */
+  forRoles(roles: readonly string[], domain: string): RoleSetDecider {
+    const setKey = JSON.stringify([domain, roles])
+    const frozenRoles = Object.freeze([...roles])
+    let answers = this.#touchRoleSet(setKey)
+    return {
+      decide: (object: string, action: string): FactAnswer => {
+        const factKey = `${object}\0${action}`
+        const known = answers.get(factKey)
+        if (known !== undefined) return known
+
+        const answer = this.#combine(frozenRoles, domain, object, action)
+        // The set may have been evicted since this decider was made; store into a live one.
+        if (this.#setMemo.get(setKey) !== answers) answers = this.#touchRoleSet(setKey)
+        answers.set(factKey, answer)
+        this.#setMemoEntries += 1
+        this.#setMemoChars += factKey.length
+        this.#evictRoleSets(setKey)
+        return answer
+      },
+    }
+  }
+
+  /** Returns the answers of a role set, created if absent, as the most recently used set. */
+  #touchRoleSet(setKey: string): Map<string, FactAnswer> {
+    let answers = this.#setMemo.get(setKey)
+    if (answers === undefined) {
+      answers = new Map()
+      this.#setMemoChars += setKey.length
+    } else {
+      this.#setMemo.delete(setKey)
+    }
+    this.#setMemo.set(setKey, answers)
+    return answers
+  }
+
+  /** Drops least recently used role sets until both bounds hold; the current set goes last. */
+  #evictRoleSets(currentKey: string): void {
+    while (
+      this.#setMemoEntries > this.#maxEntries ||
+      this.#setMemoChars > this.#maxKeyChars
+    ) {
+      const oldest = this.#setMemo.entries().next()
+      if (oldest.done === true) break
+      const [setKey, answers] = oldest.value
+      this.#setMemo.delete(setKey)
+      this.#setMemoEntries -= answers.size
+      this.#setMemoChars -= setKey.length
+      for (const factKey of answers.keys()) this.#setMemoChars -= factKey.length
+      if (setKey === currentKey) break
+    }
+  }
+
+  #combine(roles: readonly string[], domain: string, object: string, action: string): FactAnswer {
     let allow: FactAnswer | undefined
     for (const role of roles) {
       const answer = this.decideForRole(role, domain, object, action)
@@ -202,6 +323,34 @@ function rulesOf(model: Model): PolicyRule[] {
   return rules
 }
 
+/** Maximum memoized glob results per authorizer; the memo starts over when it is full. */
+const GLOB_MEMO_LIMIT = 100_000
+
+/** Casbin's `globMatch` with its results memoized per pattern and value, bounded in entries. */
+function memoizedGlobMatch(): (value: string, pattern: string) => boolean {
+  const byPattern = new Map<string, Map<string, boolean>>()
+  let entries = 0
+  return (value: string, pattern: string): boolean => {
+    let results = byPattern.get(pattern)
+    const known = results?.get(value)
+    if (known !== undefined) return known
+
+    const matched = Util.globMatch(value, pattern)
+    if (entries >= GLOB_MEMO_LIMIT) {
+      byPattern.clear()
+      entries = 0
+      results = undefined
+    }
+    if (results === undefined) {
+      results = new Map()
+      byPattern.set(pattern, results)
+    }
+    results.set(value, matched)
+    entries += 1
+    return matched
+  }
+}
+
 function formatRule(fields: readonly string[]): string {
   return formatPolicyRule(fields)
 }
@@ -215,3 +364,4 @@ function indexLines(policy: string): Map<string, number> {
   }
   return lines
 }
+

@@ -3,7 +3,11 @@
  * and is decided without the policy, except for a liftable rule that a policy line names exactly.
  */
 
-import type { CasbinAuthorizer, FactAnswer } from '../authorize/casbin-authorizer.js'
+import type {
+  CasbinAuthorizer,
+  FactAnswer,
+  RoleSetDecider,
+} from '../authorize/casbin-authorizer.js'
 import type { Decision, Grant } from '../authorize/decision.js'
 import { columnObject, functionObject, tableObject } from '../authorize/policy-objects.js'
 import { columnRulesOf } from '../authorize/column-rule-index.js'
@@ -40,6 +44,7 @@ export function decideFacts(
   const denials: Denial[] = []
   const grants: Grant[] = []
   const asked = new Set<string>()
+  const decider = authorizer.forRoles(roles, domain)
   const columnRules = columnRulesOf(authorizer)
   const needs = new Map<string, CatalogTable>()
 
@@ -64,7 +69,7 @@ export function decideFacts(
   for (const fact of floorFacts) {
     const rule = FLOOR_RULES[fact.rule]
     const object = floorObject(fact.rule)
-    const lift = rule.liftable ? findLift(authorizer, roles, domain, object) : null
+    const lift = rule.liftable ? findLift(decider, object) : null
     if (lift !== null) {
       grants.push({ object, action: LIFT_ACTION, rule: lift })
       continue
@@ -82,7 +87,7 @@ export function decideFacts(
     if (asked.has(key)) return
     asked.add(key)
 
-    const answer = authorizer.decide(roles, domain, object, action)
+    const answer = decider.decide(object, action)
     if (answer.effect === 'allow' && answer.rule !== null) {
       grants.push({ object, action, rule: answer.rule })
     } else if (answer.effect === 'deny' || !denyOnly) {
@@ -152,13 +157,8 @@ function catalogDenial(column: ColumnFact, defaultSchema: string): Denial {
  * Finds a line that lifts a floor rule. Only a line whose object is exactly `floor:<rule>` and
  * whose action is exactly `lift` counts, so `p, admin, *, *, *, allow` lifts nothing.
  */
-function findLift(
-  authorizer: CasbinAuthorizer,
-  roles: readonly string[],
-  domain: string,
-  object: string,
-): string | null {
-  const answer = authorizer.decide(roles, domain, object, LIFT_ACTION)
+function findLift(decider: RoleSetDecider, object: string): string | null {
+  const answer = decider.decide(object, LIFT_ACTION)
   if (answer.effect !== 'allow' || answer.fields === null) return null
   const [, , lineObject, lineAction] = answer.fields
   if (lineObject !== object || lineAction !== LIFT_ACTION) return null

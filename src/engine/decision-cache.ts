@@ -1,7 +1,12 @@
 /**
- * A bounded LRU cache of decisions. The key contains the dialect, domain, sorted role set,
- * policy version and the exact SQL text, so a hit can never return a decision made for another
- * role set or another policy version. Bounded by entry count and by the bytes of SQL text held.
+ * A bounded cache of decisions. The key contains the dialect, domain, sorted role set, policy
+ * version and the exact SQL text, so a hit can never return a decision made for another role set
+ * or another policy version. Bounded by entry count and by the bytes of SQL text held.
+ *
+ * Eviction approximates least-recently-used with the second-chance (CLOCK) policy. A hit only
+ * marks its entry. When the cache is full, the oldest entry is evicted unless it is marked, and a
+ * marked entry is unmarked and moved to the back instead. A hit therefore costs one map lookup
+ * and never reorders the map.
  */
 
 import type { Decision } from '../authorize/decision.js'
@@ -15,8 +20,14 @@ export interface DecisionCacheOptions {
   readonly maxSqlChars?: number
 }
 
+interface CacheEntry {
+  readonly decision: Decision
+  /** Set by a hit, cleared when the entry gets its second chance. */
+  used: boolean
+}
+
 export class DecisionCache {
-  readonly #entries = new Map<string, Decision>()
+  readonly #entries = new Map<string, CacheEntry>()
   readonly #maxEntries: number
   readonly #maxKeyChars: number
   readonly #maxSqlChars: number
@@ -28,7 +39,11 @@ export class DecisionCache {
     this.#maxSqlChars = options.maxSqlChars ?? 16 * 1024
   }
 
-  /** Builds the cache key, or `null` when the SQL is too long to cache. */
+  /**
+   * Builds the cache key, or `null` when the SQL is too long to cache. Every part but the last is
+   * written with its length in front, so no choice of characters in one part can make two
+   * different requests share a key.
+   */
   key(
     dialect: string,
     domain: string,
@@ -37,28 +52,36 @@ export class DecisionCache {
     sql: string,
   ): string | null {
     if (sql.length > this.#maxSqlChars) return null
-    return `${dialect}\0${domain}\0${roleKey}\0${policyVersion}\0${sql}`
+    return (
+      `${dialect.length}:${dialect}${domain.length}:${domain}${roleKey.length}:${roleKey}` +
+      `${policyVersion.length}:${policyVersion}${sql}`
+    )
   }
 
   get(key: string): Decision | undefined {
-    const decision = this.#entries.get(key)
-    if (decision === undefined) return undefined
-
-    // Re-insert so the entry becomes the most recently used.
-    this.#entries.delete(key)
-    this.#entries.set(key, decision)
-    return decision
+    const entry = this.#entries.get(key)
+    if (entry === undefined) return undefined
+    entry.used = true
+    return entry.decision
   }
 
   set(key: string, decision: Decision): void {
     if (this.#entries.has(key)) return
-    this.#entries.set(key, decision)
+    this.#entries.set(key, { decision, used: false })
     this.#keyChars += key.length
+    // Moving an entry unmarks it, so every older entry is moved at most once and the loop ends.
+    // The new entry is moved past the others and is evicted only when nothing else is left.
     while (this.#entries.size > this.#maxEntries || this.#keyChars > this.#maxKeyChars) {
-      const oldest = this.#entries.keys().next()
+      const oldest = this.#entries.entries().next()
       if (oldest.done === true) break
-      this.#entries.delete(oldest.value)
-      this.#keyChars -= oldest.value.length
+      const [oldestKey, entry] = oldest.value
+      this.#entries.delete(oldestKey)
+      if ((entry.used || oldestKey === key) && this.#entries.size > 0) {
+        entry.used = false
+        this.#entries.set(oldestKey, entry)
+      } else {
+        this.#keyChars -= oldestKey.length
+      }
     }
   }
 

@@ -88,10 +88,12 @@ export class PolicyEngine {
     const authorizer = this.#authorizer
     const domain = request.domain ?? 'default'
     const roles = normalizeRoles(request.roles)
-    const roleKey = roles.join('\n')
+    // JSON keeps the parts apart whatever characters a role, domain or schema name contains, so
+    // `['a\nb']` and `['a', 'b']` never share a key.
+    const roleKey = JSON.stringify(roles)
 
     const defaultSchema = request.defaultSchema ?? this.#defaultSchemas[request.dialect]
-    const scopeKey = `${domain}\0${defaultSchema}\0${request.catalog?.version ?? ''}`
+    const scopeKey = JSON.stringify([domain, defaultSchema, request.catalog?.version ?? ''])
     const cacheKey =
       this.#cache?.key(request.dialect, scopeKey, roleKey, authorizer.version, request.sql) ?? null
     if (cacheKey !== null) {
@@ -139,8 +141,22 @@ export class PolicyEngine {
 }
 
 /** Sorted, de-duplicated, trimmed role names without empty entries. */
-function normalizeRoles(roles: readonly string[]): string[] {
+function normalizeRoles(roles: readonly string[]): readonly string[] {
+  if (isNormalized(roles)) return roles
   return [...new Set(roles.map((role) => role.trim()).filter((role) => role.length > 0))].sort()
+}
+
+/**
+ * Tells whether a list is already what `normalizeRoles` returns, so the common single-role or
+ * sorted request skips the copies. Strictly ascending order rules out duplicates.
+ */
+function isNormalized(roles: readonly string[]): boolean {
+  for (let index = 0; index < roles.length; index += 1) {
+    const role = roles[index] as string
+    if (role.length === 0 || role.trim() !== role) return false
+    if (index > 0 && !((roles[index - 1] as string) < role)) return false
+  }
+  return true
 }
 
 function failure(authorizer: CasbinAuthorizer, error: SqlgateError, object: string): Decision {
