@@ -69,12 +69,12 @@ function nextAtLevel(tokens: readonly TsqlToken[], start: number, ...words: stri
   return tokens.length
 }
 
-/** Reads `name [WITH (hints)] [[AS] alias]`; returns the reference tokens and the alias. */
+/** Reads `name [WITH (hints)] [[AS] alias]` into its parts. */
 function readTableReference(
   tokens: readonly TsqlToken[],
   start: number,
   stopWord: string,
-): { reference: TsqlToken[]; name: TsqlToken[]; alias: TsqlToken | null; end: number } {
+): { name: TsqlToken[]; hints: TsqlToken[]; alias: TsqlToken | null; end: number } {
   let index = start
   if (isSymbol(tokens[index], '(')) {
     if (isWord(tokens[index + 1], 'VALUES')) unsupported('MERGE USING a VALUES list')
@@ -91,10 +91,11 @@ function readTableReference(
   const name = tokens.slice(start, index)
   if (name.length === 0) fail('missing table')
 
+  const hintsStart = index
   if (isWord(tokens[index], 'WITH') && isSymbol(tokens[index + 1], '(')) {
     index = skipGroup(tokens, index + 1)
   }
-  const reference = tokens.slice(start, index)
+  const hints = tokens.slice(hintsStart, index)
 
   if (isWord(tokens[index], 'AS')) index += 1
   let alias: TsqlToken | null = null
@@ -109,11 +110,17 @@ function readTableReference(
   }
   if (isSymbol(tokens[index], '(')) unsupported('MERGE source with a column list')
 
-  return { reference, name, alias, end: index }
+  return { name, hints, alias, end: index }
 }
 
-function aliased(reference: readonly TsqlToken[], alias: TsqlToken | null): TsqlToken[] {
-  return alias === null ? [...reference] : [...reference, word('AS'), alias]
+/** Writes a FROM item in T-SQL order: name, alias, then table hints. */
+function fromItem(reference: {
+  readonly name: readonly TsqlToken[]
+  readonly hints: readonly TsqlToken[]
+  readonly alias: TsqlToken | null
+}): TsqlToken[] {
+  const alias = reference.alias === null ? [] : [word('AS'), reference.alias]
+  return [...reference.name, ...alias, ...reference.hints]
 }
 
 /** Analyzes a MERGE statement. */
@@ -131,8 +138,8 @@ export function analyzeMerge(statement: readonly TsqlToken[]): StatementFacts {
   const source = readTableReference(tokens, target.end + 1, 'ON')
   if (!isWord(tokens[source.end], 'ON')) fail('missing ON')
 
-  const targetRef = aliased(target.reference, target.alias)
-  const sourceRef = aliased(source.reference, source.alias)
+  const targetRef = fromItem(target)
+  const sourceRef = fromItem(source)
   const targetKey = target.alias === null ? target.name.slice(-1) : [target.alias]
   const join = [word('FROM'), ...targetRef, symbol(','), ...sourceRef]
 

@@ -175,6 +175,16 @@ export function lexTsql(sql: string): TsqlToken[] {
       continue
     }
 
+    // Pseudo-columns such as `$action` (MERGE OUTPUT) and `$IDENTITY`.
+    if (ch === '$' && next !== undefined && /[A-Za-z]/u.test(next)) {
+      let j = i + 1
+      while (j < length && isIdentifierPart(sql[j] as string)) j += 1
+      const text = sql.slice(start, j)
+      tokens.push({ kind: 'word', text, value: text.toUpperCase(), start })
+      i = j
+      continue
+    }
+
     if (isIdentifierStart(ch)) {
       let j = i + 1
       while (j < length && isIdentifierPart(sql[j] as string)) j += 1

@@ -123,7 +123,9 @@ function parseOutputItems(items: readonly TsqlToken[]): OutputColumn[] {
   while (index < items.length) {
     // `OUTPUT 1`, which EF Core sends to count the rows it changed, returns no column.
     const last = index + 1 === items.length
-    if (items[index]?.kind === 'number' && (last || isSymbol(items[index + 1], ','))) {
+    // `OUTPUT $action` returns which MERGE action changed the row, and no column either.
+    const constant = items[index]?.kind === 'number' || isWord(items[index], '$ACTION')
+    if (constant && (last || isSymbol(items[index + 1], ','))) {
       constants += 1
       index += last ? 1 : 2
       continue

@@ -172,7 +172,7 @@ function addDeleteFrom(tokens: TsqlToken[]): void {
 
 /**
  * `@@ROWCOUNT AS n`: the parser reads system functions written `@@name` only in some positions.
- * They read server state and no table, so a plain variable stands in for the parser.
+ * They read server state and no table, so the parser is given a plain variable instead.
  */
 function renameSystemVariables(tokens: TsqlToken[]): void {
   tokens.forEach((token, index) => {

@@ -108,6 +108,25 @@ describe('mssql front end', () => {
     ])
   })
 
+  it('reads MERGE with hints, conditions and $action', () => {
+    const statement = only(
+      'MERGE dbo.t WITH (HOLDLOCK) AS t USING dbo.s AS s ON t.id = s.id ' +
+        'WHEN MATCHED THEN UPDATE SET t.v = s.v ' +
+        'WHEN NOT MATCHED BY TARGET THEN INSERT (id, v) VALUES (s.id, s.v) ' +
+        'WHEN NOT MATCHED BY SOURCE AND t.v > 0 THEN DELETE ' +
+        'OUTPUT $action, INSERTED.id;',
+    )
+    assert.deepEqual(tables(statement).sort(), [
+      'dbo.s:select',
+      'dbo.t:delete',
+      'dbo.t:insert',
+      'dbo.t:lock',
+      'dbo.t:select',
+      'dbo.t:update',
+    ])
+    assert.ok(columns(statement).includes('dbo.t.id:select'))
+  })
+
   it('keeps CTE names out of the tables', () => {
     const statement = only(
       'WITH Ranked AS (SELECT Id FROM dbo.Orders) SELECT r.Id FROM Ranked r JOIN dbo.Users u ON u.Id = r.Id',
