@@ -55,6 +55,8 @@ describe('column rules', () => {
     ['schema-qualified', 'SELECT public.users.ssn FROM users'],
     ['in JOIN USING', 'SELECT 1 FROM users a JOIN users b USING (ssn)'],
     ['through a join alias', 'SELECT j.ssn FROM (users JOIN orders ON true) AS j'],
+    ['through renamed columns', 'SELECT s FROM users AS x(i, n, s)'],
+    ['through a renamed join', 'SELECT j.c FROM (users JOIN orders USING (id)) AS j(a, b, c)'],
   ]
   for (const [name, sql] of denied) {
     it(`denies ssn ${name}`, () => {

@@ -538,7 +538,11 @@ export class PostgresExtractor {
           return
         }
         const target = this.#relation(value, 'select')
-        if (target !== null) scope.entries.push({ alias: target.alias, table: target })
+        if (target === null) return
+        scope.entries.push({ alias: target.alias, table: target })
+        // `users AS x(a, b, c)` renames the columns by position, so a name read through the
+        // alias may be any column of the table.
+        if (renamesColumns(body)) this.#column(target, '*')
         return
       }
       case 'RangeSubselect':
@@ -567,6 +571,11 @@ export class PostgresExtractor {
           }
         }
         if (alias !== '') scope.entries.push({ alias, table: null, members: [...left, ...right] })
+        if (renamesColumns(body)) {
+          for (const entry of [...left, ...right]) {
+            for (const table of tablesOf(entry)) this.#column(table, '*')
+          }
+        }
         return
       }
       case 'RangeTableSample':
@@ -712,6 +721,11 @@ interface TargetTable {
   readonly schema: string | null
   readonly name: string
   readonly alias: string
+}
+
+/** Tells whether a FROM item's alias carries a column list, as in `AS x(a, b)`. */
+function renamesColumns(body: Body): boolean {
+  return asArray(asBody(body['alias'])?.['colnames']).length > 0
 }
 
 /** EXPLAIN option values that turn an option off; anything else counts as on. */
