@@ -91,7 +91,8 @@ function addOutputFacts(
 /** Runs the parser path for one statement of the kinds in `HEAD_TYPES` or a CTE. */
 export function analyzeParsed(tokens: readonly TsqlToken[]): StatementFacts {
   const verb = mainVerb(tokens)
-  if (verb === 'MERGE') {
+  const analyze = (): StatementFacts => {
+    if (verb !== 'MERGE') return analyzeParsedStatement(tokens, verb)
     if (tokens[0]?.value === 'WITH') unsupported('MERGE with a common table expression')
     return analyzeMerge(tokens)
   }
@@ -99,13 +100,14 @@ export function analyzeParsed(tokens: readonly TsqlToken[]): StatementFacts {
   // Floor words (all of non-liftable rules) deny the statement whatever the parser makes of the
   // rest. When the rest cannot be analyzed, the floor facts alone are returned, so the denial
   // names the construct instead of a parse failure.
-  const floorFacts = new FactBuilder((HEAD_TYPES[verb] ?? 'other') as StatementKind)
+  const kind = (HEAD_TYPES[verb] ?? (verb === 'MERGE' ? 'merge' : 'other')) as StatementKind
+  const floorFacts = new FactBuilder(kind)
   scanFloorWords(tokens, floorFacts)
-  if (floorFacts.build().floor.length === 0) return analyzeParsedStatement(tokens, verb)
+  if (floorFacts.build().floor.length === 0) return analyze()
 
   try {
-    const facts = new FactBuilder((HEAD_TYPES[verb] ?? 'other') as StatementKind)
-    addAllFacts(facts, analyzeParsedStatement(tokens, verb))
+    const facts = new FactBuilder(kind)
+    addAllFacts(facts, analyze())
     addAllFacts(facts, floorFacts.build())
     return facts.build()
   } catch (error) {

@@ -156,6 +156,10 @@ export function analyzeMerge(statement: readonly TsqlToken[]): StatementFacts {
     const then = nextAtLevel(tokens, at + 1, 'THEN')
     const clauseHead = tokens.slice(at + 1, then)
     const andIndex = clauseHead.findIndex((token) => isWord(token, 'AND'))
+    const matchWords = andIndex < 0 ? clauseHead : clauseHead.slice(0, andIndex)
+    if (!matchWords.every((token) => isWord(token, 'NOT', 'MATCHED', 'BY', 'TARGET', 'SOURCE'))) {
+      fail('WHEN clause other than [NOT] MATCHED [BY TARGET | BY SOURCE] [AND condition]')
+    }
     if (andIndex >= 0) {
       const clauseCondition = clauseHead.slice(andIndex + 1)
       const select = [word('SELECT'), word('1'), ...join, word('WHERE'), ...clauseCondition]
