@@ -53,7 +53,10 @@ function acquiredConnection(transaction: sql.Transaction): ClosableConnection | 
   return typeof closable?.close === 'function' ? (closable as ClosableConnection) : null
 }
 
-/** SQL Server error numbers of a failed EXECUTE AS. */
+/**
+ * SQL Server error numbers of a failed EXECUTE AS or REVERT. NOTE: taken from the SQL Server
+ * error reference and not yet observed from a live server.
+ */
 const IMPERSONATION_ERRORS = new Set([15517, 15406, 15404, 15199, 916])
 
 function errorNumber(error: unknown): number | undefined {
