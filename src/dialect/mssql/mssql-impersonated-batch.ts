@@ -54,8 +54,8 @@ function acquiredConnection(transaction: sql.Transaction): ClosableConnection | 
 }
 
 /**
- * SQL Server error numbers of a failed EXECUTE AS or REVERT. NOTE: taken from the SQL Server
- * error reference and not yet observed from a live server.
+ * SQL Server error numbers of a failed EXECUTE AS or REVERT. NOTE: these numbers have not been
+ * observed from a live server; an unlisted number is reported as `ExecutionFailed`.
  */
 const IMPERSONATION_ERRORS = new Set([15517, 15406, 15404, 15199, 916])
 
