@@ -4,9 +4,9 @@
  * request runs inside an mssql `Transaction`, which keeps one connection from begin to end.
  *
  * A read-only request ends with ROLLBACK, so a write that got past the analysis is undone. On
- * any failure the transaction is rolled back; when the batch did not confirm that the identity
- * is the service login's again, the connection is closed before node-mssql can lend it out, and
- * the pool discards it.
+ * any failure the transaction is rolled back. When the batch did not confirm that the identity
+ * is the service login's again, the connection is also closed before node-mssql can lend it
+ * out, so the pool discards it.
  *
  * Driver errors are not attached as `cause`: SQL Server messages can quote parameter values.
  * The error number is kept in `sqlState`.
