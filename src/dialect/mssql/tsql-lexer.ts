@@ -44,6 +44,11 @@ const OPERATORS = [
 ]
 const PUNCTUATION = new Set(['(', ')', ',', ';', '.'])
 
+// Sticky and global patterns matched at an offset, so a long text is never copied per token.
+const LINE_END = /[\r\n]/gu
+const NUMBER = /0x[0-9a-f]*|(\d+\.?\d*|\.\d+)(e[+-]?\d+)?/iuy
+const MONEY = /\$(\d+\.?\d*|\.\d+)/uy
+
 function isIdentifierStart(ch: string): boolean {
   return /[\p{L}_]/u.test(ch)
 }
@@ -94,8 +99,9 @@ export function lexTsql(sql: string): TsqlToken[] {
 
     if (ch === '-' && next === '-') {
       // Ending the comment at CR as well as LF can only make more text visible to the checks.
-      const match = /[\r\n]/u.exec(sql.slice(i))
-      i = match === null ? length : i + match.index + 1
+      LINE_END.lastIndex = i
+      const match = LINE_END.exec(sql)
+      i = match === null ? length : match.index + 1
       continue
     }
 
@@ -155,7 +161,8 @@ export function lexTsql(sql: string): TsqlToken[] {
     }
 
     if (/[0-9]/u.test(ch) || (ch === '.' && next !== undefined && /[0-9]/u.test(next))) {
-      const match = /^(0x[0-9a-f]*|(\d+\.?\d*|\.\d+)(e[+-]?\d+)?)/iu.exec(sql.slice(i))
+      NUMBER.lastIndex = i
+      const match = NUMBER.exec(sql)
       const text = match?.[0] ?? ch
       const after = sql[i + text.length]
       // `1eREVERT` or `0x1g`: how SQL Server splits such text is not worth guessing.
@@ -168,7 +175,8 @@ export function lexTsql(sql: string): TsqlToken[] {
     }
 
     if (ch === '$' && next !== undefined && /[0-9.]/u.test(next)) {
-      const match = /^\$(\d+\.?\d*|\.\d+)/u.exec(sql.slice(i))
+      MONEY.lastIndex = i
+      const match = MONEY.exec(sql)
       const text = match?.[0] ?? ch
       tokens.push({ kind: 'number', text, value: text, start })
       i += text.length
