@@ -113,6 +113,31 @@ describe('SQLDelegationModule query', () => {
     )
   })
 
+  it('pins each concurrent request to one connection', async () => {
+    await Promise.all(
+      Array.from({ length: 6 }, (_, index) =>
+        module.delegate(identity(['sql-read']), 'query', {
+          sql: 'SELECT name FROM dbo.customers WHERE id = @id',
+          params: { id: index },
+        }),
+      ),
+    )
+    const byConnection = new Map<number, string[]>()
+    for (const call of pool.calls) {
+      byConnection.set(call.connection, [...(byConnection.get(call.connection) ?? []), call.kind])
+    }
+
+    assert.equal(pool.calls.filter((call) => call.kind === 'rpc').length, 6)
+    assert.ok(byConnection.size > 1, 'the requests ran concurrently on several connections')
+    for (const kinds of byConnection.values()) {
+      // Requests on one connection follow each other: begin, batch, end, never interleaved.
+      assert.equal(kinds.length % 3, 0)
+      for (let index = 0; index < kinds.length; index += 3) {
+        assert.deepEqual(kinds.slice(index, index + 3), ['begin', 'rpc', 'rollback'])
+      }
+    }
+  })
+
   it('sends a batch that lexes as the intended statements', async () => {
     await module.delegate(identity(['sql-read']), 'query', {
       sql: 'SELECT name FROM dbo.customers WHERE id = @customerId',
