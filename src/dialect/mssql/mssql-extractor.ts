@@ -86,11 +86,19 @@ export class MssqlExtractor {
     for (const item of childList(ast, 'from')) this.#source(item, scope, null)
 
     this.#into(ast)
+    const aliases = new Set<string>()
     for (const column of childList(ast, 'columns')) {
       if (!isNode(column)) unsupported('select list item')
       const expr = childNode(column, 'expr')
+      const alias = childString(column, 'as')
+      if (alias !== null) aliases.add(fold(alias))
+
       if (expr !== null && expr['type'] === 'column_ref' && expr['column'] === '*') {
         this.#star(expr, scope)
+      } else if (expr !== null && isAliasAssignment(expr)) {
+        // `SELECT total = SUM(amount)`: in a T-SQL select list, `name =` names the column.
+        aliases.add(columnName(expr['left'] as AstNode))
+        this.#expressions.walk(expr['right'], scope)
       } else {
         this.#expressions.walk(expr, scope)
       }
@@ -101,7 +109,10 @@ export class MssqlExtractor {
     const groupBy = ast['groupby']
     this.#expressions.walk(isNode(groupBy) ? groupBy['columns'] : groupBy, scope)
     for (const item of childList(ast, 'orderby')) {
-      this.#expressions.walk(isNode(item) ? item['expr'] : item, scope)
+      const expr = isNode(item) ? item['expr'] : item
+      // ORDER BY may name a select-list alias, which is not a table column.
+      if (isNode(expr) && isUnqualifiedColumn(expr) && aliases.has(columnName(expr))) continue
+      this.#expressions.walk(expr, scope)
     }
     this.#top(ast, scope)
     this.#limit(ast, scope)
@@ -392,6 +403,23 @@ export class MssqlExtractor {
       else this.#facts.addTable(schema, name, action)
     }
   }
+}
+
+function isUnqualifiedColumn(node: AstNode): boolean {
+  return node['type'] === 'column_ref' && (node['table'] === null || node['table'] === undefined)
+}
+
+/** Tells whether a select-list item is `name = expression`, the T-SQL form of an alias. */
+function isAliasAssignment(node: AstNode): boolean {
+  const left = node['left']
+  return (
+    node['type'] === 'binary_expr' &&
+    node['operator'] === '=' &&
+    isNode(left) &&
+    isUnqualifiedColumn(left) &&
+    typeof left['column'] === 'string' &&
+    !left['column'].startsWith('@')
+  )
 }
 
 /** Upper-case names of the table hints on a FROM item, for example `NOLOCK` or `INDEX`. */

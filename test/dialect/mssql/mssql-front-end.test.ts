@@ -205,6 +205,16 @@ describe('mssql front end', () => {
     assert.deepEqual(tables(statement), ['dbo.users:select'])
   })
 
+  it('reads name = expression as an alias', () => {
+    const statement = only('SELECT total = SUM(amount) FROM dbo.payroll ORDER BY total')
+    assert.deepEqual(columns(statement), ['dbo.payroll.amount:select'])
+  })
+
+  it('resolves ORDER BY to select-list aliases first', () => {
+    const statement = only('SELECT name AS ssn FROM dbo.users ORDER BY ssn')
+    assert.deepEqual(columns(statement), ['dbo.users.name:select'])
+  })
+
   it('reads DELETE without FROM', () => {
     assert.deepEqual(tables(only('DELETE dbo.t WHERE id = 1')), ['dbo.t:delete'])
   })
