@@ -32,6 +32,7 @@ import type { TokenExchangeService } from '../../token/token-exchange-service.js
 import type { VerifyTokenOptions } from '../../token/verify-token.js'
 import { inferParameters } from './execute-as-batch.js'
 import { mssqlCatalogQuery } from './mssql-catalog-queries.js'
+import { MssqlColumnCatalog, type MssqlColumnCatalogOptions } from './mssql-column-catalog.js'
 import { runImpersonatedBatch } from './mssql-impersonated-batch.js'
 import { toPoolConfig, type MssqlModuleConfig } from './mssql-module-config.js'
 
@@ -40,6 +41,8 @@ export interface SQLDelegationModuleOptions {
   readonly engine: PolicyEngine
   /** Receives one decision event and one execution event per request. */
   readonly audit?: AuditSink
+  /** Column list cache for `*` over tables with column rules. Default TTL 30,000 ms. */
+  readonly catalog?: MssqlColumnCatalogOptions
   /**
    * Creates the connection pool from the node-mssql configuration. Default
    * `new sql.ConnectionPool(config)`; tests pass a pool whose connections record requests.
@@ -54,6 +57,7 @@ export class SQLDelegationModule implements DelegationModule {
   readonly #audit: AuditSink | undefined
   readonly #createPool: (config: sql.config) => sql.ConnectionPool
   readonly #identities = new IdentityResolver()
+  readonly #catalog: MssqlColumnCatalog
   #pool: sql.ConnectionPool | undefined
 
   constructor(name: string, options: SQLDelegationModuleOptions) {
@@ -64,6 +68,7 @@ export class SQLDelegationModule implements DelegationModule {
     this.#engine = options.engine
     this.#audit = options.audit
     this.#createPool = options.createPool ?? ((config) => new sql.ConnectionPool(config))
+    this.#catalog = new MssqlColumnCatalog(options.catalog)
   }
 
   /** Creates the pool and opens its first connection. */
@@ -111,6 +116,7 @@ export class SQLDelegationModule implements DelegationModule {
       identities: this.#identities,
       audit: this.#audit,
       defaultSchema: 'dbo',
+      readCatalog: (identity, tables) => this.#catalog.read(pool, identity.legacyName, tables),
     }
     const request = await authorizeRequest(context, session, action, text)
     const facts = request.decision.facts

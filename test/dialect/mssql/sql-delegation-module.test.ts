@@ -396,3 +396,104 @@ describe('mssql module configuration', () => {
     assert.ok(new sql.ConnectionPool(toPoolConfig(CONFIG)) instanceof sql.ConnectionPool)
   })
 })
+
+describe('SQLDelegationModule column rules', () => {
+  let rulesPool: RecordingPool
+  let rulesModule: SQLDelegationModule
+  let catalogColumns: string[] = []
+
+  before(async () => {
+    const directory = new URL('../../../policies/', import.meta.url)
+    const model = readFileSync(new URL('model.conf', directory), 'utf8')
+    const policy =
+      readFileSync(new URL('policy.csv', directory), 'utf8') +
+      '\np, sql-read, *, column:dbo.customers.ssn, select, deny\n'
+    const engine = await createPolicyEngine({
+      policy: createPolicySource(model, policy),
+      frontEnds: { mssql: createMssqlFrontEnd() },
+    })
+    rulesModule = new SQLDelegationModule('rules-mssql', {
+      engine,
+      catalog: { ttlMillis: 0 },
+      createPool: (config) => {
+        rulesPool = new RecordingPool({ ...config, password: 'unused' })
+        return rulesPool
+      },
+    })
+    await rulesModule.initialize(CONFIG)
+    rulesPool.script = (call) => {
+      const statement = String(
+        call.parameters?.find((parameter) => parameter.name === 'sqlgate_statement')?.value,
+      )
+      if (!statement.includes('INFORMATION_SCHEMA.COLUMNS')) {
+        return { outputs: { sqlgate_reverted: true } }
+      }
+      return {
+        rows: catalogColumns.map((column) => ({
+          table_schema: 'dbo',
+          table_name: 'Customers',
+          column_name: column,
+        })),
+        outputs: { sqlgate_reverted: true },
+      }
+    }
+  })
+
+  after(async () => {
+    await rulesModule.close()
+  })
+
+  beforeEach(() => {
+    rulesPool.calls.length = 0
+  })
+
+  function statements(): string[] {
+    return rulesPool.calls
+      .filter((call) => call.kind === 'rpc')
+      .map((call) =>
+        String(call.parameters?.find((parameter) => parameter.name === 'sqlgate_statement')?.value),
+      )
+  }
+
+  it('denies * when the catalog lists a denied column', async () => {
+    catalogColumns = ['Id', 'Name', 'SSN']
+    await assert.rejects(
+      rulesModule.delegate(identity(['sql-read']), 'query', { sql: 'SELECT * FROM dbo.customers' }),
+      AccessDenied,
+    )
+    const sent = statements()
+    assert.equal(sent.length, 1, 'only the catalog query was sent')
+    assert.match(sent[0] ?? '', /FROM INFORMATION_SCHEMA\.COLUMNS WHERE \(TABLE_SCHEMA = @s0 AND TABLE_NAME = @t0\)/)
+  })
+
+  it('allows * when the catalog has no denied column', async () => {
+    catalogColumns = ['Id', 'Name']
+    await rulesModule.delegate(identity(['sql-read']), 'query', {
+      sql: 'SELECT * FROM dbo.customers',
+    })
+    const sent = statements()
+    assert.equal(sent.length, 2)
+    assert.equal(sent[1], 'SELECT * FROM dbo.customers')
+  })
+
+  it('reads the catalog under the user identity', async () => {
+    catalogColumns = ['Id']
+    await rulesModule.delegate(identity(['sql-read'], 'bob'), 'query', {
+      sql: 'SELECT * FROM dbo.customers',
+    })
+    const [catalogCall] = rulesPool.calls.filter((call) => call.kind === 'rpc')
+    const user = catalogCall?.parameters?.find((parameter) => parameter.name === 'sqlgate_user')
+    assert.equal(user?.value, 'bob')
+    assert.match(catalogCall?.statement ?? '', /EXECUTE AS USER = @sqlgate_user/)
+  })
+
+  it('denies a named denied column without the catalog', async () => {
+    await assert.rejects(
+      rulesModule.delegate(identity(['sql-read']), 'query', {
+        sql: 'SELECT ssn FROM dbo.customers',
+      }),
+      AccessDenied,
+    )
+    assert.deepEqual(statements(), [])
+  })
+})
