@@ -20,7 +20,7 @@ import { analyzeMerge } from './mssql-merge.js'
 import { crossCheck, scanFloorWords } from './tsql-cross-check.js'
 import { lexTsql, isWord, type TsqlToken } from './tsql-lexer.js'
 import { normalizeStatement, type OutputColumn } from './tsql-normalizer.js'
-import { splitTsqlStatements, type TsqlStatement } from './tsql-splitter.js'
+import { splitTsqlStatements, statementSpan, type TsqlStatement } from './tsql-splitter.js'
 import { analyzeTokenStatement } from './tsql-token-statements.js'
 
 const parser = new nodeSqlParser.Parser()
@@ -216,7 +216,11 @@ export function analyzeTsql(sql: string): RequestFacts {
   return Object.freeze({
     dialect: 'mssql',
     frontEnd: MSSQL_FRONT_END_NAME,
-    statements: Object.freeze(statements.map(analyzeStatement)),
+    statements: Object.freeze(
+      statements.map((statement) =>
+        Object.freeze({ ...analyzeStatement(statement), span: statementSpan(statement) }),
+      ),
+    ),
   })
 }
 

@@ -26,6 +26,7 @@ import type {
 } from '../../execute/delegation-module.js'
 import { IdentityResolver } from '../../execute/identity-resolver.js'
 import { isReadOnly } from '../../extract/statement-facts.js'
+import { RowLimits } from '../../policy/row-limits.js'
 import { isValidLegacyName } from '../../token/legacy-name.js'
 import type { TokenExchangeConfig } from '../../token/token-exchange-config.js'
 import type { TokenExchangeService } from '../../token/token-exchange-service.js'
@@ -41,6 +42,12 @@ export interface SQLDelegationModuleOptions {
   readonly engine: PolicyEngine
   /** Receives one decision event and one execution event per request. */
   readonly audit?: AuditSink
+  /**
+   * Row limits per role (limits.csv, see `readRowLimits`). Rows past a role's limit are dropped
+   * from the result, which is marked `truncated`. Default: no limits. NOTE: the rows past the
+   * limit are still read from the server before they are dropped.
+   */
+  readonly rowLimits?: RowLimits
   /** Column list cache for `*` over tables with column rules. Default TTL 30,000 ms. */
   readonly catalog?: MssqlColumnCatalogOptions
   /**
@@ -58,6 +65,7 @@ export class SQLDelegationModule implements DelegationModule {
   readonly #createPool: (config: sql.config) => sql.ConnectionPool
   readonly #identities = new IdentityResolver()
   readonly #catalog: MssqlColumnCatalog
+  readonly #rowLimits: RowLimits
   #pool: sql.ConnectionPool | undefined
 
   constructor(name: string, options: SQLDelegationModuleOptions) {
@@ -69,6 +77,7 @@ export class SQLDelegationModule implements DelegationModule {
     this.#audit = options.audit
     this.#createPool = options.createPool ?? ((config) => new sql.ConnectionPool(config))
     this.#catalog = new MssqlColumnCatalog(options.catalog)
+    this.#rowLimits = options.rowLimits ?? RowLimits.none
   }
 
   /** Creates the pool and opens its first connection. */
@@ -134,14 +143,17 @@ export class SQLDelegationModule implements DelegationModule {
         readOnly: facts !== null && isReadOnly(facts),
       })
       this.#logExecution(request.requestId, executionStart, result.rowCount, null)
+      const maxRows = this.#rowLimits.limitFor(request.identity.roles, this.name)
+      const truncated = maxRows !== null && result.rows.length > maxRows
+      const rows = truncated ? result.rows.slice(0, maxRows) : result.rows
       return {
         requestId: request.requestId,
         // SQL Server sends no command tag, so the statement kind from the analysis is used.
         command: facts?.statements[0]?.kind.toUpperCase() ?? '',
-        rows: result.rows,
-        rowCount: result.rowCount,
+        rows,
+        rowCount: truncated ? rows.length : result.rowCount,
         fields: result.fields,
-        truncated: false,
+        truncated,
         decision: request.decision,
       }
     } catch (error) {

@@ -14,6 +14,8 @@ export type TsqlStatement =
   | { readonly kind: 'simple'; readonly tokens: readonly TsqlToken[] }
   | {
       readonly kind: 'if'
+      /** The `IF` keyword. */
+      readonly keyword: TsqlToken
       readonly condition: readonly TsqlToken[]
       readonly then: TsqlStatement
       readonly else: TsqlStatement | null
@@ -130,6 +132,18 @@ function updateState(state: StatementState, token: TsqlToken): void {
   if (state.permissions && (word === 'ON' || word === 'TO')) state.permissions = false
 }
 
+/** Where a statement is in the text: UTF-16 offsets of its first and past its last token. */
+export function statementSpan(statement: TsqlStatement): { start: number; end: number } {
+  if (statement.kind === 'if') {
+    const last = statementSpan(statement.else ?? statement.then)
+    return { start: statement.keyword.start, end: last.end }
+  }
+  const first = statement.tokens[0]
+  const last = statement.tokens[statement.tokens.length - 1]
+  if (first === undefined || last === undefined) return { start: 0, end: 0 }
+  return { start: first.start, end: last.start + last.text.length }
+}
+
 /**
  * Reads tokens into statements.
  * @throws SqlParseFailed on unbalanced parentheses, `GO`, an `IF` without a condition or a
@@ -183,13 +197,16 @@ function readIf(tokens: readonly TsqlToken[], start: number): [TsqlStatement, nu
 
   // A semicolon may end the guarded statement before ELSE: `next` is then already past it.
   const [then, next] = readStatement(tokens, conditionEnd)
-  if (!isWord(tokens[next], 'ELSE')) return [{ kind: 'if', condition, then, else: null }, next]
+  const keyword = tokens[start] as TsqlToken
+  if (!isWord(tokens[next], 'ELSE')) {
+    return [{ kind: 'if', keyword, condition, then, else: null }, next]
+  }
 
   if (next + 1 >= tokens.length) fail('ELSE needs a statement', tokens[next])
 
   const [otherwise, afterElse] = readStatement(tokens, next + 1)
 
-  return [{ kind: 'if', condition, then, else: otherwise }, afterElse]
+  return [{ kind: 'if', keyword, condition, then, else: otherwise }, afterElse]
 }
 
 function readSimple(tokens: readonly TsqlToken[], start: number): [TsqlStatement, number] {

@@ -238,6 +238,15 @@ describe('mssql front end', () => {
     assert.deepEqual(tables(statement), ['dbo.log:delete', 'dbo.users:select'])
   })
 
+  it('reports statement spans', () => {
+    const sql = "SELECT 1 /* c */ ;\nIF 1 = 1 SELECT 'x' ELSE SELECT 2 -- end"
+    const spans = frontEnd.analyze(sql).statements.map((statement) => statement.span)
+    assert.deepEqual(
+      spans.map((span) => sql.slice(span?.start, span?.end)),
+      ['SELECT 1', "IF 1 = 1 SELECT 'x' ELSE SELECT 2"],
+    )
+  })
+
   it('splits a statement hidden behind a backslash quote', () => {
     const facts = frontEnd.analyze("SELECT '\\'; DELETE FROM dbo.users; --'")
     assert.deepEqual(

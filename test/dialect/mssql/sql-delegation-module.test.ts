@@ -14,6 +14,7 @@ import { splitTsqlStatements } from '../../../src/dialect/mssql/tsql-splitter.js
 import { createPolicyEngine } from '../../../src/engine/create-policy-engine.js'
 import { AccessDenied, ExecutionFailed, ImpersonationFailed } from '../../../src/errors.js'
 import { createPolicySource } from '../../../src/policy/policy-source.js'
+import { RowLimits } from '../../../src/policy/row-limits.js'
 import type { VerifiedIdentity } from '../../../src/token/verified-identity.js'
 import { RecordingPool, type RecordedCall } from './support/recording-pool.js'
 
@@ -495,5 +496,40 @@ describe('SQLDelegationModule column rules', () => {
       AccessDenied,
     )
     assert.deepEqual(statements(), [])
+  })
+})
+
+describe('SQLDelegationModule row limits', () => {
+  it('cuts rows past the role limit', async () => {
+    let limitedPool: RecordingPool | undefined
+    const limited = new SQLDelegationModule('limited-mssql', {
+      engine: await createPolicyEngine({ frontEnds: { mssql: createMssqlFrontEnd() } }),
+      rowLimits: RowLimits.parse('sql-read, *, 2\n'),
+      createPool: (config) => {
+        limitedPool = new RecordingPool({ ...config, password: 'unused' })
+        return limitedPool
+      },
+    })
+    await limited.initialize(CONFIG)
+    try {
+      assert.ok(limitedPool)
+      limitedPool.script = () => ({
+        rows: [{ name: 'a' }, { name: 'b' }, { name: 'c' }],
+        outputs: { sqlgate_reverted: true },
+      })
+      const reader = await limited.delegate(identity(['sql-read']), 'query', {
+        sql: 'SELECT name FROM dbo.customers',
+      })
+      assert.deepEqual(reader.rows, [{ name: 'a' }, { name: 'b' }])
+      assert.equal(reader.truncated, true)
+
+      const admin = await limited.delegate(identity(['admin']), 'query', {
+        sql: 'SELECT name FROM dbo.customers',
+      })
+      assert.equal(admin.rows.length, 3)
+      assert.equal(admin.truncated, false)
+    } finally {
+      await limited.close()
+    }
   })
 })
