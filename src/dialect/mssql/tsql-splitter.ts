@@ -132,7 +132,7 @@ function updateState(state: StatementState, token: TsqlToken): void {
   if (state.permissions && (word === 'ON' || word === 'TO')) state.permissions = false
 }
 
-/** Where a statement is in the text: UTF-16 offsets of its first and past its last token. */
+/** Returns the UTF-16 offsets of a statement: its first token and the end of its last token. */
 export function statementSpan(statement: TsqlStatement): { start: number; end: number } {
   if (statement.kind === 'if') {
     const last = statementSpan(statement.else ?? statement.then)
