@@ -8,6 +8,7 @@
 
 import { SqlParseFailed } from '../../errors.js'
 import { unsupported } from './mssql-ast.js'
+import { TSQL_STATEMENT_WORDS } from './tsql-keywords.js'
 import { TSQL_LEXER_NAME, isSymbol, isWord, type TsqlToken } from './tsql-lexer.js'
 import { rewriteForParser, type RewriteResult } from './tsql-parser-rewrites.js'
 
@@ -176,6 +177,13 @@ export function cutOption(tokens: TsqlToken[]): void {
       depth -= 1
       if (depth === 0) {
         if (at !== tokens.length - 1) unsupported('OPTION clause before the end of the statement')
+        // `USE HINT` and `USE PLAN` are query hints; any other statement keyword is not.
+        const hints = tokens.slice(index + 1, at)
+        const keyword = hints.find(
+          (token) =>
+            token.kind === 'word' && token.value !== 'USE' && TSQL_STATEMENT_WORDS.has(token.value),
+        )
+        if (keyword !== undefined) unsupported('OPTION clause with a statement keyword')
         tokens.splice(index)
         return
       }

@@ -5,6 +5,7 @@
  */
 
 import type { FunctionFact } from '../../extract/statement-facts.js'
+import { TSQL_STATEMENT_WORDS } from './tsql-keywords.js'
 import { isSymbol, isWord, type TsqlToken } from './tsql-lexer.js'
 
 export interface RewriteResult {
@@ -19,6 +20,10 @@ const LIKE_OPERAND_END = new Set([
   'AND', 'OR', 'ORDER', 'GROUP', 'HAVING', 'ESCAPE', 'THEN', 'WHEN', 'ELSE', 'END', 'UNION',
   'EXCEPT', 'INTERSECT', 'FROM', 'WHERE', 'OPTION', 'FOR', 'COLLATE',
 ])
+
+function isStatementKeyword(token: TsqlToken): boolean {
+  return token.kind === 'word' && TSQL_STATEMENT_WORDS.has(token.value)
+}
 
 function number(at: TsqlToken): TsqlToken {
   return { kind: 'number', text: '1', value: '1', start: at.start }
@@ -195,7 +200,11 @@ function removeOpenJsonSchema(tokens: TsqlToken[]): void {
     if (!isSymbol(tokens[callEnd + 2], '(')) continue
 
     const schemaEnd = closing(tokens, callEnd + 2)
-    if (schemaEnd > 0) tokens.splice(callEnd + 1, schemaEnd - callEnd)
+    // Column definitions hold no statement; anything else is left for the parser to reject.
+    const group = tokens.slice(callEnd + 2, schemaEnd)
+    if (schemaEnd > 0 && !group.some(isStatementKeyword)) {
+      tokens.splice(callEnd + 1, schemaEnd - callEnd)
+    }
   }
 }
 
