@@ -267,6 +267,59 @@ describe('PostgreSQL delegation', () => {
     })
   }
 
+  // The benchmarks' fastest path: pipeline and named prepared statements together, on one
+  // connection, so the statement is already prepared when the role switch fails.
+  describe('pipeline with prepared statements', () => {
+    let prepared: CountedModule
+
+    before(async () => {
+      prepared = await createModule(database, engine, 'postgresql-pipeline-prepared', {
+        options: { pipeline: true, preparedStatements: true },
+        pool: { max: 1 },
+      })
+    })
+
+    after(async () => {
+      await prepared.module.close()
+    })
+
+    it('failed role switch skips a prepared statement', async () => {
+      const sql = 'INSERT INTO audit_trail (note) VALUES ($1)'
+      await prepared.module.delegate(writer, 'query', { sql, params: ['prepared by writer'] })
+
+      const ghost: DelegationSession = { identity: identity('sqlgate_no_such_role', ['sql-write']) }
+      await rejectsWith(
+        prepared.module.delegate(ghost, 'query', { sql, params: ['ghost prepared'] }),
+        'ERR_IMPERSONATION_FAILED',
+      )
+      const rows = await database.admin.query(
+        "SELECT count(*)::int AS n FROM audit_trail WHERE note = 'ghost prepared'",
+      )
+      assert.equal(rows.rows[0]?.n, 0)
+    })
+
+    it('prepared plan carries no privileges', async () => {
+      const sql = 'SELECT amount FROM salaries WHERE id = $1'
+      const allowed = await prepared.module.delegate(writer, 'query', { sql, params: [1] })
+      assert.equal(allowed.rowCount, 1)
+
+      // Same text on the same connection: the server checks the reader's privileges again.
+      const error = await rejectsWith(
+        prepared.module.delegate(reader, 'query', { sql, params: [1] }),
+        'ERR_EXECUTION_FAILED',
+      )
+      assert.equal((error as ExecutionFailed).sqlState, '42501')
+    })
+
+    it('connection is clean after failures', async () => {
+      const result = await prepared.module.delegate(reader, 'query', {
+        sql: "SELECT current_user AS who, current_setting('transaction_read_only') AS read_only",
+      })
+      assert.equal(result.rows[0]?.['who'], READER_ROLE)
+      assert.equal(result.rows[0]?.['read_only'], 'on')
+    })
+  })
+
   it('lifted floor runs statements in one transaction', async () => {
     const model = readFileSync(new URL('../../policies/model.conf', import.meta.url), 'utf8')
     const policy = [
