@@ -119,7 +119,18 @@ export class PostgresExtractor {
   }
 
   #addTable(schema: string | null, name: string, action: TableAction): void {
-    this.#facts.addTable(schema, name, this.#planOnly ? 'select' : action)
+    const effective = this.#planOnly ? 'select' : action
+    // An UPDATE of the pg_settings view runs set_config(name, value, false) through the view's
+    // rule, so the setting outlives the transaction. An unqualified name always resolves to
+    // pg_catalog.pg_settings, because pg_catalog is searched before the search_path.
+    const settingsView = name === 'pg_settings' && (schema === null || schema === 'pg_catalog')
+    if (settingsView && effective !== 'select') {
+      this.#facts.addFloor('session-state', 'write to pg_settings')
+    }
+    if (effective === 'create' && isTemporarySchema(schema)) {
+      this.#facts.addFloor('session-state', 'object in the temporary schema')
+    }
+    this.#facts.addTable(schema, name, effective)
   }
 
   // Statements -----------------------------------------------------------------------------
@@ -150,7 +161,8 @@ export class PostgresExtractor {
         return this.#copy(body, scope)
       case 'CallStmt':
         this.#addKind('call')
-        return this.#walk(body['funccall'], scope)
+        // `funccall` is a FuncCall body without its node type, so wrap it to check the name.
+        return this.#walk({ FuncCall: body['funccall'] }, scope)
       case 'DropStmt':
         return this.#drop(body)
       case 'TruncateStmt':
@@ -175,6 +187,11 @@ export class PostgresExtractor {
 
     this.#addKind(utility.kind)
     if (utility.floor !== undefined) this.#facts.addFloor(utility.floor, utility.construct)
+    // `CREATE FUNCTION pg_temp.f`, `CREATE VIEW pg_temp.v` and the like create session objects
+    // without the TEMPORARY keyword; a temporary table also shadows a table of the same name.
+    if (utility.kind === 'create' && namesTemporarySchema(body)) {
+      this.#facts.addFloor('session-state', 'object in the temporary schema')
+    }
     if (type === 'CreateStmt' || type === 'CreateTableAsStmt') this.#temporaryTable(body)
 
     for (const [field, child] of Object.entries(body)) {
@@ -273,6 +290,8 @@ export class PostgresExtractor {
         for (const entry of scope.entries) {
           if (entry.table !== null) this.#addTable(entry.table.schema, entry.table.name, 'lock')
         }
+        // PostgreSQL pushes the lock down into every sub-query of the FROM list.
+        this.#lockFromItems(body['fromClause'], scope, null)
         continue
       }
       for (const relation of named) {
@@ -281,6 +300,36 @@ export class PostgresExtractor {
         const entry = name === null ? undefined : scope.findByAlias(name)
         if (entry?.table != null) this.#addTable(entry.table.schema, entry.table.name, 'lock')
         else if (entry === undefined) this.#relation(relation, 'lock')
+        else if (name !== null) this.#lockFromItems(body['fromClause'], scope, name)
+      }
+    }
+  }
+
+  /**
+   * Adds `lock` for the base tables that a row lock reaches through a FROM list: every table of
+   * the items, and of their sub-queries' FROM lists, or only of the item named `alias`.
+   */
+  #lockFromItems(items: unknown, scope: Scope, alias: string | null): void {
+    for (const item of asArray(items)) {
+      const node = unwrap(item)
+      if (node === null) continue
+      const [type, body] = node
+      const aliasName = asBody(body['alias'])?.['aliasname']
+      if (type === 'RangeVar') {
+        const name = String(body['relname'])
+        const own = typeof aliasName === 'string' ? aliasName : name
+        const isCte = body['schemaname'] === undefined && scope.isCte(name)
+        if ((alias === null || alias === own) && !isCte) this.#relation(item, 'lock')
+      } else if (type === 'RangeSubselect') {
+        if (alias !== null && alias !== aliasName) continue
+        const subquery = unwrap(body['subquery'])?.[1] ?? {}
+        for (const select of [subquery, asBody(subquery['larg']), asBody(subquery['rarg'])]) {
+          if (select !== null) this.#lockFromItems(select['fromClause'], scope, null)
+        }
+      } else if (type === 'JoinExpr') {
+        this.#lockFromItems([body['larg'], body['rarg']], scope, alias)
+      } else if (type === 'RangeTableSample') {
+        this.#lockFromItems([body['relation']], scope, alias)
       }
     }
   }
@@ -721,6 +770,26 @@ interface TargetTable {
   readonly schema: string | null
   readonly name: string
   readonly alias: string
+}
+
+/** `pg_temp`, or the `pg_temp_<n>` name of a session's own temporary schema. */
+function isTemporarySchema(schema: string | null): boolean {
+  return schema !== null && /^pg_temp(_\d+)?$/.test(schema)
+}
+
+/**
+ * Tells whether a utility statement body names anything in a temporary schema: a relation with
+ * that `schemaname`, or a qualified name list such as `funcname` or `defnames` starting with it.
+ */
+function namesTemporarySchema(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false
+  if (Array.isArray(value)) {
+    const first = value.length > 1 ? stringOf(value[0]) : null
+    return isTemporarySchema(first) || value.some(namesTemporarySchema)
+  }
+  const body = value as Body
+  if (typeof body['schemaname'] === 'string' && isTemporarySchema(body['schemaname'])) return true
+  return Object.values(body).some(namesTemporarySchema)
 }
 
 /** Tells whether a FROM item's alias carries a column list, as in `AS x(a, b)`. */

@@ -25,6 +25,9 @@ const FLOOR_FUNCTIONS: ReadonlyMap<string, FloorRuleId> = new Map([
     'database_to_xml_and_xmlschema',
     'ts_stat',
     'ts_rewrite',
+    // The tablefunc and xml2 extensions build or take whole queries as text.
+    'connectby',
+    'xpath_table',
   ].map((name): [string, FloorRuleId] => [name, 'dynamic-sql']),
   // Settings: set_config('role', ...) is SET ROLE, and any other setting outlives the request.
   ['set_config', 'session-state'],
@@ -91,6 +94,8 @@ const FLOOR_FUNCTIONS: ReadonlyMap<string, FloorRuleId> = new Map([
 
 /** Prefixes of function families that break the floor, checked after the exact names. */
 const FLOOR_PREFIXES: readonly (readonly [string, FloorRuleId])[] = [
+  // crosstab, crosstab2 to crosstab4 and wrappers over crosstab_hash (tablefunc) run query text.
+  ['crosstab', 'dynamic-sql'],
   ['dblink', 'remote-access'],
   ['postgres_fdw_', 'remote-access'],
   ['pg_replication_origin_', 'server-processes'],
