@@ -82,7 +82,10 @@ function addOutputFacts(
 ): void {
   if (output.length === 0) return
 
-  const target = statement.tables.find((table) => table.action !== 'select')
+  // The target is the table the statement writes with its own verb (not a lock hint's `lock`).
+  const target = statement.tables.find((table) => table.action === statement.kind)
+  // A temporary table target is already reported as session state.
+  if (target === undefined && statement.floor.some((fact) => fact.rule === 'session-state')) return
   if (target === undefined) unsupported('OUTPUT without a target table')
   facts.addTable(target.schema, target.name, 'select')
   for (const item of output) facts.addColumn(target.schema, target.name, item.column, 'select')
