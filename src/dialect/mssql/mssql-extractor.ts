@@ -5,7 +5,7 @@
  */
 
 import type { FactBuilder } from '../../extract/fact-builder.js'
-import type { TableAction } from '../../extract/statement-facts.js'
+import type { StatementKind, TableAction } from '../../extract/statement-facts.js'
 import {
   childList,
   childNode,
@@ -32,6 +32,16 @@ const SOURCE_KEYS = new Set([
   'type', 'expr', 'addition', 'prefix',
 ])
 
+/** Statement kinds a nested node can add, besides `select`. */
+const NESTED_KINDS: ReadonlySet<StatementKind> = new Set([
+  'insert',
+  'update',
+  'delete',
+  'truncate',
+  'drop',
+  'create',
+])
+
 /** A resolved DML target: the table, and the name or alias it was written as. */
 interface Target {
   readonly schema: string | null
@@ -50,6 +60,12 @@ export class MssqlExtractor {
 
   /** Records the facts of a statement node; `parent` is the enclosing query block, if any. */
   statement(ast: AstNode, parent: MssqlScope | null): void {
+    // A nested statement other than a query adds its kind, so no write hides in a subquery.
+    if (parent !== null && typeof ast['type'] === 'string' && ast['type'] !== 'select') {
+      const kind = ast['type'] as StatementKind
+      if (NESTED_KINDS.has(kind)) this.#facts.addKind(kind)
+    }
+
     switch (ast['type']) {
       case 'select':
         this.#select(ast, parent)
