@@ -22,6 +22,7 @@ import {
   qualifiedName,
   type AstNode,
 } from './pgsql-ast-nodes.js'
+import { addTableFact } from './pgsql-ast-table-facts.js'
 import { extractUtility, utilityKindOf } from './pgsql-ast-utility-statements.js'
 import { Scope, tablesOf, type RangeEntry } from './postgres-scope.js'
 
@@ -66,6 +67,10 @@ export class PgsqlAstExtractor {
     }
     if (node.type === 'insert' || node.type === 'update' || node.type === 'delete') return node.type
     return utilityKindOf(node)
+  }
+
+  #addTable(schema: string | null, name: string, action: TableAction): void {
+    addTableFact(this.#facts, schema, name, action)
   }
 
   // Statements -----------------------------------------------------------------------------
@@ -169,9 +174,54 @@ export class PgsqlAstExtractor {
     // every table of this query level is locked, as PostgreSQL does without `OF`.
     if (node['for'] !== undefined && node['for'] !== null) {
       for (const entry of scope.entries) {
-        if (entry.table !== null) this.#facts.addTable(entry.table.schema, entry.table.name, 'lock')
+        if (entry.table !== null) this.#addTable(entry.table.schema, entry.table.name, 'lock')
+      }
+      // PostgreSQL pushes the lock down into every sub-query of the FROM list.
+      this.#lockFromItems(asList(node['from']), scope)
+    }
+  }
+
+  /**
+   * Adds `lock` for the base tables of FROM items and of their sub-queries' FROM lists, the
+   * way the libpg-query extractor does: a sub-query that is a set operation of more than two
+   * branches is read as PostgreSQL groups it, `(A UNION B) UNION C`, so only the last branch
+   * has a FROM list of its own.
+   */
+  #lockFromItems(items: readonly unknown[], scope: Scope): void {
+    for (const value of items) {
+      const item = asNode(value, 'FROM item')
+      if (item.type === 'table') {
+        const name = qualifiedName(item['name'], 'table')
+        if (name.schema !== null || !scope.isCte(name.name)) this.#addTable(name.schema, name.name, 'lock')
+      } else if (item.type === 'statement') {
+        for (const select of this.#lockedSelects(asNode(item['statement'], 'sub-query'))) {
+          this.#lockFromItems(asList(select['from']), scope)
+        }
       }
     }
+  }
+
+  /** The SELECTs of a sub-query whose FROM lists a row lock reaches. */
+  #lockedSelects(query: AstNode): AstNode[] {
+    const body = query.type === 'with' ? asNode(query['in'], 'WITH body') : query
+    if (body.type === 'select') return [body]
+    if (body.type !== 'union' && body.type !== 'union all') return []
+    const branches: AstNode[] = []
+    let current: AstNode = body
+    while (current.type === 'union' || current.type === 'union all') {
+      branches.push(asNode(current['left'], 'UNION branch'))
+      const right = asNode(current['right'], 'UNION branch')
+      if (this.#parenthesized(right)) {
+        branches.push(right)
+        break
+      }
+      current = right
+    }
+    if (current.type !== 'union' && current.type !== 'union all' && !branches.includes(current)) {
+      branches.push(current)
+    }
+    const selects = branches.length === 2 ? branches : branches.slice(-1)
+    return selects.filter((branch) => branch.type === 'select')
   }
 
   #limit(value: unknown, scope: Scope): void {
@@ -206,7 +256,7 @@ export class PgsqlAstExtractor {
       const clause = asNode(conflict, 'ON CONFLICT', false)
       const action = clause['do']
       if (action !== 'do nothing') {
-        this.#facts.addTable(target.schema, target.name, 'update')
+        this.#addTable(target.schema, target.name, 'update')
         this.#setList(asNode(action, 'ON CONFLICT action', false)['sets'], target, targetScope)
       }
       this.#conflictTarget(clause['on'], targetScope)
@@ -265,14 +315,14 @@ export class PgsqlAstExtractor {
     const where = node['where']
     if (where === null || where === undefined) return
     this.#expressions.walk(where, scope)
-    this.#facts.addTable(target.schema, target.name, 'select')
+    this.#addTable(target.schema, target.name, 'select')
   }
 
   /** RETURNING reads the target table's columns. */
   #returning(node: AstNode, target: TargetTable, scope: Scope): void {
     const items = asList(node['returning'])
     if (items.length === 0) return
-    this.#facts.addTable(target.schema, target.name, 'select')
+    this.#addTable(target.schema, target.name, 'select')
     for (const item of items) this.#expressions.walk(asNode(item, 'RETURNING item', false)['expr'], scope)
   }
 
@@ -280,7 +330,7 @@ export class PgsqlAstExtractor {
 
   #relation(value: unknown, action: TableAction): TargetTable {
     const name = qualifiedName(value, 'relation')
-    this.#facts.addTable(name.schema, name.name, action)
+    this.#addTable(name.schema, name.name, action)
     const alias = asNode(value, 'relation', false)['alias']
     return { ...name, alias: typeof alias === 'string' ? alias : name.name }
   }
@@ -327,6 +377,10 @@ export class PgsqlAstExtractor {
         } else {
           const target = this.#relation(item['name'], 'select')
           scope.entries.push({ alias: target.alias, table: target })
+          // `users AS x(a, b, c)` renames the columns by position, so a name read through the
+          // alias may be any column of the table.
+          const renamed = asList(asNode(item['name'], 'table', false)['columnNames'])
+          if (renamed.length > 0) this.#facts.addColumn(target.schema, target.name, '*', 'select')
         }
         break
       }

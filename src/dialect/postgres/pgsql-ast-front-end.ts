@@ -7,12 +7,13 @@
  * Defenses of its own, checked before or after the parser runs:
  * - An input limit (default 16 KiB) below the engine's: the parser's Earley algorithm needs
  *   about 1 s and 750 MB for one 100 KB statement.
+ * - A time limit (default 3 s) and a heap limit (default 512 MB): the parser runs in a worker
+ *   thread, because its lexer backtracks exponentially on an unterminated `E'` string (40
+ *   characters take minutes) and no input limit prevents that.
  * - Statement boundaries from PostgreSQL's lexical rules (`pgsql-ast-boundaries.ts`): the
  *   parser reads quotes and `$$` inside block comments as string starts, so it can see one
  *   statement where the server runs several. Any difference is denied.
  */
-
-import { parse } from 'pgsql-ast-parser'
 
 import { SqlParseFailed, SqlTooLarge, SqlUnsupported } from '../../errors.js'
 import type { RequestFacts } from '../../extract/statement-facts.js'
@@ -21,9 +22,16 @@ import { scanStatementSegments, type StatementSegments } from './pgsql-ast-bound
 import { PgsqlAstExtractor } from './pgsql-ast-extractor.js'
 import { PGSQL_AST_FRONT_END } from './pgsql-ast-nodes.js'
 import { parseFailure } from './pgsql-ast-parse-failure.js'
+import { ParseTimeout, PgsqlAstParserWorker } from './pgsql-ast-parser-worker.js'
 
 /** Default input limit of this front end in UTF-8 bytes: 16 KiB. */
 export const PGSQL_AST_MAX_SQL_BYTES = 16 * 1024
+
+/** Default time limit of one parse in milliseconds. */
+export const PGSQL_AST_PARSE_TIMEOUT_MS = 3_000
+
+/** Default heap limit of the parser's worker thread in megabytes. */
+export const PGSQL_AST_MAX_HEAP_MB = 512
 
 export interface PgsqlAstFrontEndOptions {
   /**
@@ -32,18 +40,33 @@ export interface PgsqlAstFrontEndOptions {
    * event loop for seconds and take hundreds of megabytes.
    */
   readonly maxSqlBytes?: number
+  /**
+   * Time limit of one parse in milliseconds, including the start of the worker thread on first
+   * use; a slower parse is denied. Default 3,000. The calling thread waits for the parse, so
+   * this is also how long one request can hold the event loop.
+   */
+  readonly parseTimeoutMs?: number
+  /** Heap limit of the parser's worker thread in megabytes; running out is denied. Default 512. */
+  readonly maxHeapMb?: number
 }
 
 /** Creates the pgsql-ast-parser front end. */
 export function createPgsqlAstFrontEnd(options: PgsqlAstFrontEndOptions = {}): SqlFrontEnd {
   const maxSqlBytes = options.maxSqlBytes ?? PGSQL_AST_MAX_SQL_BYTES
-  if (!Number.isInteger(maxSqlBytes) || maxSqlBytes <= 0) {
-    throw new TypeError('maxSqlBytes must be a positive integer')
+  const timeoutMs = options.parseTimeoutMs ?? PGSQL_AST_PARSE_TIMEOUT_MS
+  const maxHeapMb = options.maxHeapMb ?? PGSQL_AST_MAX_HEAP_MB
+  for (const [name, value] of [
+    ['maxSqlBytes', maxSqlBytes],
+    ['parseTimeoutMs', timeoutMs],
+    ['maxHeapMb', maxHeapMb],
+  ] as const) {
+    if (!Number.isInteger(value) || value <= 0) throw new TypeError(`${name} must be a positive integer`)
   }
+  const parser = new PgsqlAstParserWorker({ timeoutMs, maxHeapMb })
   return Object.freeze({
     name: PGSQL_AST_FRONT_END,
     dialect: 'postgres',
-    analyze: (sql: string) => analyze(sql, maxSqlBytes),
+    analyze: (sql: string) => analyze(sql, maxSqlBytes, parser),
   })
 }
 
@@ -51,7 +74,7 @@ interface Located {
   readonly _location?: { readonly start?: unknown; readonly end?: unknown }
 }
 
-function analyze(sql: string, maxSqlBytes: number): RequestFacts {
+function analyze(sql: string, maxSqlBytes: number, parser: PgsqlAstParserWorker): RequestFacts {
   const bytes = Buffer.byteLength(sql, 'utf8')
   if (bytes > maxSqlBytes) throw new SqlTooLarge(bytes, maxSqlBytes, PGSQL_AST_FRONT_END)
 
@@ -62,8 +85,11 @@ function analyze(sql: string, maxSqlBytes: number): RequestFacts {
 
   let statements: unknown[]
   try {
-    statements = parse(sql, { locationTracking: true }) as unknown[]
+    statements = parser.parse(sql)
   } catch (error) {
+    if (error instanceof ParseTimeout) {
+      throw new SqlUnsupported(PGSQL_AST_FRONT_END, 'parse time', error.message)
+    }
     throw parseFailure(sql, error)
   }
   checkBoundaries(statements as Located[], segments)

@@ -9,6 +9,7 @@ import { SqlUnsupported } from '../../errors.js'
 import type { FactBuilder } from '../../extract/fact-builder.js'
 import type { StatementKind, TableAction } from '../../extract/statement-facts.js'
 import { PGSQL_AST_FRONT_END, QUERY_TYPES, asList, asNode, nameOf, qualifiedName, type AstNode } from './pgsql-ast-nodes.js'
+import { addTableFact, isTemporarySchema } from './pgsql-ast-table-facts.js'
 import { IDENTITY_SETTINGS } from './postgres-functions.js'
 import { Scope } from './postgres-scope.js'
 
@@ -57,7 +58,7 @@ export function extractUtility(node: AstNode, facts: FactBuilder, statement: Sta
   facts.addKind(utilityKindOf(node))
   const relation = (value: unknown, action: TableAction): void => {
     const name = qualifiedName(value, 'relation')
-    facts.addTable(name.schema, name.name, action)
+    addTableFact(facts, name.schema, name.name, action)
   }
 
   switch (node.type) {
@@ -93,6 +94,11 @@ export function extractUtility(node: AstNode, facts: FactBuilder, statement: Sta
       if (node['recursive'] === true) throw new SqlUnsupported(PGSQL_AST_FRONT_END, 'CREATE RECURSIVE VIEW')
       relation(node['name'], 'create')
       return statement(node['query'], new Scope(null).child())
+    case 'create schema':
+      if (isTemporarySchema(nameOf(node['name'], 'schema'))) {
+        facts.addFloor('session-state', 'object in the temporary schema')
+      }
+      return
     case 'refresh materialized view':
       return relation(node['name'], 'maintain')
     default:

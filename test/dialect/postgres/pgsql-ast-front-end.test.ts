@@ -36,6 +36,13 @@ const AGREEING: readonly string[] = [
   "SELECT set_config('role', 'x', false)",
   "SELECT pg_read_file('x'), nextval('s')",
   'SELECT id FROM accounts WHERE id = $1 FOR UPDATE',
+  'SELECT * FROM t, (SELECT * FROM u JOIN v ON true) s FOR UPDATE',
+  'SELECT * FROM (SELECT a FROM u UNION SELECT b FROM v UNION SELECT c FROM w) s FOR SHARE',
+  'WITH c AS (SELECT 1) SELECT * FROM c, t FOR UPDATE',
+  'SELECT t1.a FROM j1 t1 (a, b), j2 AS t2 (d, e) WHERE t1.a = t2.d',
+  "UPDATE pg_settings SET setting = 'x' WHERE name = 'y'",
+  'CREATE VIEW pg_temp.v AS SELECT 1',
+  'CREATE SCHEMA pg_temp',
   'SELECT 1 UNION ALL SELECT a FROM t',
   'SELECT a FROM t UNION SELECT b FROM u ORDER BY b LIMIT 1',
   'SELECT a FROM t UNION (SELECT b FROM u ORDER BY b)',
@@ -163,9 +170,25 @@ describe('pgsql-ast-parser front end', () => {
     )
   })
 
+  it('denies a parse over its time limit', () => {
+    const quick = createPgsqlAstFrontEnd({ parseTimeoutMs: 1_000 })
+    // The parser's lexer backtracks exponentially on an unterminated E'' string.
+    const started = performance.now()
+    assert.throws(
+      () => quick.analyze(`SELECT 1 /* E'${' '.repeat(60)} */`),
+      (error: unknown) =>
+        error instanceof SqlUnsupported &&
+        error.frontEnd === 'pgsql-ast-parser' &&
+        error.construct === 'parse time',
+    )
+    assert.ok(performance.now() - started < 5_000)
+    assert.equal(quick.analyze('SELECT 1').statements.length, 1)
+  })
+
   it('takes a lower limit', () => {
     const small = createPgsqlAstFrontEnd({ maxSqlBytes: 8 })
     assert.throws(() => small.analyze('SELECT 12345'), SqlTooLarge)
     assert.throws(() => createPgsqlAstFrontEnd({ maxSqlBytes: 0 }), TypeError)
+    assert.throws(() => createPgsqlAstFrontEnd({ parseTimeoutMs: 1.5 }), TypeError)
   })
 })
