@@ -50,6 +50,11 @@ interface Target {
 }
 
 export class MssqlExtractor {
+  /**
+   * Last name parts (folded) of every table reference the walk read, CTE and temporary names
+   * included, for the cross-check against the names the lexer finds.
+   */
+  readonly visitedNames = new Set<string>()
   readonly #facts: FactBuilder
   readonly #expressions: MssqlExpressionWalker
 
@@ -272,6 +277,7 @@ export class MssqlExtractor {
     const key = fold(alias ?? (item['table'] as string))
     if (item['server'] !== null && item['server'] !== undefined) {
       this.#facts.addFloor('remote-access', 'four-part name on a linked server')
+      this.visitedNames.add(fold(item['table'] as string))
       scope.add(key, { kind: 'other' })
       return
     }
@@ -308,6 +314,7 @@ export class MssqlExtractor {
     const table = childString(item, 'table')
     if (table === null) unsupported('table without a name')
     const schema = childString(item, 'db')
+    this.visitedNames.add(fold(table))
 
     return { schema: schema === null ? null : fold(schema), name: fold(table) }
   }

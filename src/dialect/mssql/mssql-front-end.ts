@@ -129,13 +129,13 @@ function analyzeParsedStatement(tokens: readonly TsqlToken[], verb: string): Sta
       'the parser and the T-SQL lexer disagree on the kind of statement',
     )
   }
-  crossCheck(normalized.tokens, ast)
-
   const into = normalized.into
   const kind: StatementKind = into !== null ? 'create' : (expected as StatementKind)
 
   const extracted = new FactBuilder(kind)
-  new MssqlExtractor(extracted).statement(ast, null)
+  const extractor = new MssqlExtractor(extracted)
+  extractor.statement(ast, null)
+  crossCheck(normalized.tokens, ast, extractor.visitedNames)
 
   const facts = new FactBuilder(kind)
   addAllFacts(facts, extracted.build(), normalized.rewrites.renamedFunctions)

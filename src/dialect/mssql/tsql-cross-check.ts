@@ -122,15 +122,20 @@ function aliasesFromAst(value: unknown, aliases: Set<string>): void {
 }
 
 /**
- * Denies a statement when a table name in the tokens is missing from the parser's tree, or
- * when the parser used an unquoted reserved word as an alias (SQL Server would have ended the
- * statement or failed there).
+ * Denies a statement when a table name in the tokens is missing from the names the extractor
+ * read (`visitedNames`) or from the parser's tree, or when the parser used an unquoted reserved
+ * word as an alias (SQL Server would have ended the statement or failed there).
  */
-export function crossCheck(tokens: readonly TsqlToken[], ast: AstNode): void {
+export function crossCheck(
+  tokens: readonly TsqlToken[],
+  ast: AstNode,
+  visitedNames: ReadonlySet<string>,
+): void {
   const astNames = new Set<string>()
   tableNamesFromAst(ast, astNames)
   for (const name of tableNamesFromTokens(tokens)) {
     if (!astNames.has(name)) disagree('the tables of the statement')
+    if (!visitedNames.has(name)) disagree('the tables of the statement')
   }
 
   const reserved = new Set(
