@@ -311,6 +311,8 @@ describe('mssql front end', () => {
     ['INSERT EXEC', "INSERT INTO dbo.t EXEC('SELECT 1')", 'ERR_SQL_PARSE_FAILED'],
     ['ODBC escape', '{call dbo.p}', 'ERR_SQL_PARSE_FAILED'],
     ['odd quoted identifier', "SELECT [a'b] FROM dbo.t", 'ERR_SQL_UNSUPPORTED'],
+    ['reserved word as a table alias', 'SELECT name FROM dbo.users FILE', 'ERR_SQL_PARSE_FAILED'],
+    ['reserved word as a column alias', 'SELECT name LINENO FROM dbo.users', 'ERR_SQL_PARSE_FAILED'],
   ]
   for (const [name, sql, code] of denied) {
     it(`denies ${name}`, () => {
@@ -321,6 +323,10 @@ describe('mssql front end', () => {
       )
     })
   }
+
+  it('allows a bracketed reserved word as an alias', () => {
+    assert.deepEqual(tables(only('SELECT name AS [key] FROM dbo.users')), ['dbo.users:select'])
+  })
 
   it('names the construct it does not support', () => {
     assert.throws(() => frontEnd.analyze('WHILE 1 = 1 SELECT 1'), { construct: 'WHILE' })
