@@ -88,21 +88,24 @@ export class PolicyEngine {
     const authorizer = this.#authorizer
     const domain = request.domain ?? 'default'
     const roles = normalizeRoles(request.roles)
-    // JSON keeps the parts apart whatever characters a role, domain or schema name contains, so
-    // `['a\nb']` and `['a', 'b']` never share a key.
-    const roleKey = JSON.stringify(roles)
-
     const defaultSchema = request.defaultSchema ?? this.#defaultSchemas[request.dialect]
-    const scopeKey = JSON.stringify([domain, defaultSchema, request.catalog?.version ?? ''])
-    const cacheKey =
-      this.#cache?.key(request.dialect, scopeKey, roleKey, authorizer.version, request.sql) ?? null
-    if (cacheKey !== null) {
-      const cached = this.#cache?.get(cacheKey)
+
+    const cache = this.#cache !== null && this.#cache.accepts(request.sql) ? this.#cache : null
+    const contextKey = cache?.contextKey({
+      dialect: request.dialect,
+      domain,
+      schema: defaultSchema,
+      catalogVersion: request.catalog?.version ?? null,
+      policyVersion: authorizer.version,
+      roles,
+    })
+    if (cache !== null && contextKey !== undefined) {
+      const cached = cache.get(contextKey, request.sql)
       if (cached !== undefined) return cached
     }
 
     const decision = this.#decide(request, authorizer, domain, roles, defaultSchema)
-    if (cacheKey !== null) this.#cache?.set(cacheKey, decision)
+    if (cache !== null && contextKey !== undefined) cache.set(contextKey, request.sql, decision)
     return decision
   }
 

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test'
 import type { Decision } from '../../src/authorize/decision.js'
 import { CasbinAuthorizer } from '../../src/authorize/casbin-authorizer.js'
 import { createPolicyEngine } from '../../src/engine/create-policy-engine.js'
-import { DecisionCache } from '../../src/engine/decision-cache.js'
+import { DecisionCache, type CacheContext } from '../../src/engine/decision-cache.js'
 import { createPolicySource } from '../../src/policy/policy-source.js'
 
 const model = readFileSync(new URL('../../policies/model.conf', import.meta.url), 'utf8')
@@ -90,48 +90,90 @@ describe('decision cache isolation', () => {
     assert.notEqual(before.policyVersion, after.policyVersion)
   })
 
-  it('keys differ in every part', () => {
+  it('context keys differ in every part', () => {
     const cache = new DecisionCache()
-    const base = ['postgres', 'scope', '["r"]', 'v1', 'SELECT 1'] as const
-    const key = (parts: readonly string[]): string | null =>
-      cache.key(parts[0] as string, parts[1] as string, parts[2] as string, parts[3] as string, parts[4] as string)
+    const base: CacheContext = {
+      dialect: 'postgres',
+      domain: 'app',
+      schema: 'public',
+      catalogVersion: null,
+      policyVersion: 'v1',
+      roles: ['r'],
+    }
     const keys = new Set([
-      key(base),
-      key(['mssql', 'scope', '["r"]', 'v1', 'SELECT 1']),
-      key(['postgres', 'other', '["r"]', 'v1', 'SELECT 1']),
-      key(['postgres', 'scope', '["s"]', 'v1', 'SELECT 1']),
-      key(['postgres', 'scope', '["r"]', 'v2', 'SELECT 1']),
-      key(['postgres', 'scope', '["r"]', 'v1', 'SELECT 2']),
+      cache.contextKey(base),
+      cache.contextKey({ ...base, dialect: 'mssql' }),
+      cache.contextKey({ ...base, domain: 'other' }),
+      cache.contextKey({ ...base, schema: 'sales' }),
+      cache.contextKey({ ...base, catalogVersion: '' }),
+      cache.contextKey({ ...base, catalogVersion: 'c1' }),
+      cache.contextKey({ ...base, policyVersion: 'v2' }),
+      cache.contextKey({ ...base, roles: ['s'] }),
+      cache.contextKey({ ...base, roles: ['r', 's'] }),
     ])
-    assert.equal(keys.size, 6)
+    assert.equal(keys.size, 9)
   })
 
-  it('keys keep part boundaries', () => {
+  it('context keys keep part boundaries', () => {
     const cache = new DecisionCache()
+    const base: CacheContext = {
+      dialect: 'postgres',
+      domain: 'a',
+      schema: 'b',
+      catalogVersion: null,
+      policyVersion: 'v',
+      roles: ['r'],
+    }
     // Moving characters across a boundary must change the key, whatever the characters are.
-    assert.notEqual(cache.key('postgres', 'a\0b', 'r', 'v', 'SELECT 1'), cache.key('postgres', 'a', 'b\0r', 'v', 'SELECT 1'))
-    assert.notEqual(cache.key('postgres', 'a', 'r', 'v', 'xSELECT 1'), cache.key('postgres', 'a', 'r', 'vx', 'SELECT 1'))
-    assert.notEqual(cache.key('postgres', '1:a', 'r', 'v', 'q'), cache.key('postgres', '', '1:ar', 'v', 'q'))
+    assert.notEqual(
+      cache.contextKey({ ...base, domain: 'a\0b', schema: '' }),
+      cache.contextKey({ ...base, domain: 'a', schema: '\0b' }),
+    )
+    assert.notEqual(
+      cache.contextKey({ ...base, roles: ['a\nb'] }),
+      cache.contextKey({ ...base, roles: ['a', 'b'] }),
+    )
+    assert.notEqual(
+      cache.contextKey({ ...base, roles: ['1:a'] }),
+      cache.contextKey({ ...base, roles: ['1', 'a'] }),
+    )
+  })
+
+  it('reused context key follows changes', () => {
+    const cache = new DecisionCache()
+    const roles = ['sql-read']
+    const context: CacheContext = {
+      dialect: 'postgres',
+      domain: 'app',
+      schema: 'public',
+      catalogVersion: null,
+      policyVersion: 'v1',
+      roles,
+    }
+    const first = cache.contextKey(context)
+    roles[0] = 'sql-write'
+    const second = cache.contextKey(context)
+    assert.notEqual(second, first, 'a changed role list must not reuse the previous key')
+    assert.equal(cache.contextKey({ ...context, roles: ['sql-write'] }), second)
   })
 })
 
 describe('decision cache bounds', () => {
+  const context = 'context'
+
   it('holds at most maxEntries', () => {
     const cache = new DecisionCache({ maxEntries: 5 })
     for (let index = 0; index < 50; index += 1) {
-      const key = cache.key('postgres', 'd', 'r', 'v', `SELECT ${index}`)
-      assert.ok(key !== null)
-      cache.set(key, decision(String(index)))
+      cache.set(context, `SELECT ${index}`, decision(String(index)))
     }
     assert.equal(cache.size, 5)
+    assert.equal(cache.get(context, 'SELECT 49')?.policyVersion, '49')
   })
 
   it('holds at most maxKeyChars', () => {
     const cache = new DecisionCache({ maxKeyChars: 1000 })
     for (let index = 0; index < 100; index += 1) {
-      const key = cache.key('postgres', 'd', 'r', 'v', `SELECT ${'x'.repeat(90)} ${index}`)
-      assert.ok(key !== null)
-      cache.set(key, decision(String(index)))
+      cache.set(context, `SELECT ${'x'.repeat(90)} ${index}`, decision(String(index)))
       assert.ok(cache.keyChars <= 1000, `keyChars ${cache.keyChars} after ${index + 1} entries`)
     }
     assert.ok(cache.size > 0)
@@ -139,16 +181,16 @@ describe('decision cache bounds', () => {
 
   it('keeps no entry larger than maxKeyChars', () => {
     const cache = new DecisionCache({ maxKeyChars: 50 })
-    const key = cache.key('postgres', 'd', 'r', 'v', 'SELECT '.repeat(20))
-    assert.ok(key !== null)
-    cache.set(key, decision('big'))
+    cache.set(context, 'SELECT '.repeat(20), decision('big'))
     assert.equal(cache.size, 0)
     assert.equal(cache.keyChars, 0)
   })
 
   it('does not cache SQL over maxSqlChars', async () => {
     const cache = new DecisionCache({ maxSqlChars: 10 })
-    assert.equal(cache.key('postgres', 'd', 'r', 'v', 'SELECT 1 + 1'), null)
+    assert.equal(cache.accepts('SELECT 1 + 1'), false)
+    cache.set(context, 'SELECT 1 + 1', decision('long'))
+    assert.equal(cache.size, 0)
 
     const engine = await createPolicyEngine({ cache: { maxSqlChars: 10 } })
     const sql = 'SELECT id FROM accounts'
@@ -168,46 +210,48 @@ describe('decision cache bounds', () => {
 })
 
 describe('decision cache eviction', () => {
+  const context = 'context'
+
   function filled(keys: readonly string[], maxEntries: number): DecisionCache {
     const cache = new DecisionCache({ maxEntries })
-    for (const key of keys) cache.set(key, decision(key))
+    for (const key of keys) cache.set(context, key, decision(key))
     return cache
   }
 
   it('evicts the oldest unused entry first', () => {
     const cache = filled(['a', 'b', 'c'], 3)
-    cache.set('d', decision('d'))
-    assert.equal(cache.get('a'), undefined)
-    assert.equal(cache.get('b')?.policyVersion, 'b')
-    assert.equal(cache.get('d')?.policyVersion, 'd')
+    cache.set(context, 'd', decision('d'))
+    assert.equal(cache.get(context, 'a'), undefined)
+    assert.equal(cache.get(context, 'b')?.policyVersion, 'b')
+    assert.equal(cache.get(context, 'd')?.policyVersion, 'd')
   })
 
   it('keeps an entry that was hit', () => {
     const cache = filled(['a', 'b', 'c'], 3)
-    assert.equal(cache.get('a')?.policyVersion, 'a')
-    cache.set('d', decision('d'))
-    assert.equal(cache.get('a')?.policyVersion, 'a', 'a was used, so it gets a second chance')
-    assert.equal(cache.get('b'), undefined, 'b is the oldest unused entry')
+    assert.equal(cache.get(context, 'a')?.policyVersion, 'a')
+    cache.set(context, 'd', decision('d'))
+    assert.equal(cache.get(context, 'a')?.policyVersion, 'a', 'a was used, so it gets a second chance')
+    assert.equal(cache.get(context, 'b'), undefined, 'b is the oldest unused entry')
     assert.equal(cache.size, 3)
   })
 
   it('evicts a hit entry once it goes unused', () => {
     const cache = filled(['a', 'b', 'c'], 3)
-    cache.get('a')
-    cache.set('d', decision('d'))
-    cache.set('e', decision('e'))
-    cache.set('f', decision('f'))
-    cache.set('g', decision('g'))
-    assert.equal(cache.get('a'), undefined)
+    cache.get(context, 'a')
+    cache.set(context, 'd', decision('d'))
+    cache.set(context, 'e', decision('e'))
+    cache.set(context, 'f', decision('f'))
+    cache.set(context, 'g', decision('g'))
+    assert.equal(cache.get(context, 'a'), undefined)
     assert.equal(cache.size, 3)
   })
 
   it('evicts even when every entry was hit', () => {
     const cache = filled(['a', 'b', 'c'], 3)
-    for (const key of ['a', 'b', 'c']) cache.get(key)
-    cache.set('d', decision('d'))
+    for (const key of ['a', 'b', 'c']) cache.get(context, key)
+    cache.set(context, 'd', decision('d'))
     assert.equal(cache.size, 3)
-    assert.equal(cache.get('d')?.policyVersion, 'd')
+    assert.equal(cache.get(context, 'd')?.policyVersion, 'd')
   })
 
   it('clear empties entries and key chars', () => {
@@ -215,6 +259,6 @@ describe('decision cache eviction', () => {
     cache.clear()
     assert.equal(cache.size, 0)
     assert.equal(cache.keyChars, 0)
-    assert.equal(cache.get('a'), undefined)
+    assert.equal(cache.get(context, 'a'), undefined)
   })
 })
