@@ -60,7 +60,55 @@ function disagree(what: string): never {
   )
 }
 
-/** Last parts (folded) of the names that follow FROM, JOIN, INTO, UPDATE, DELETE and TABLE. */
+/** Reads a dotted name at `start`; returns its last part, if any, and the index after it. */
+function readName(tokens: readonly TsqlToken[], start: number): [TsqlToken | undefined, number] {
+  let at = start
+  let last: TsqlToken | undefined
+  for (;;) {
+    const part = tokens[at]
+    if (part === undefined) break
+    if (part.kind === 'word' || part.kind === 'quoted-identifier' || part.kind === 'temp-name') {
+      last = part
+      at += 1
+    }
+    if (!isSymbol(tokens[at], '.')) break
+    at += 1
+  }
+  return [last, at]
+}
+
+/** Index just past the parenthesized group that opens at `open`, or the end of the tokens. */
+function skipGroup(tokens: readonly TsqlToken[], open: number): number {
+  let depth = 0
+  for (let at = open; at < tokens.length; at += 1) {
+    if (isSymbol(tokens[at], '(')) depth += 1
+    else if (isSymbol(tokens[at], ')')) {
+      depth -= 1
+      if (depth === 0) return at + 1
+    }
+  }
+  return tokens.length
+}
+
+/** Index past an optional `[AS] alias [(columns)]` and `WITH (hints)` after a FROM item. */
+function skipAliasAndHints(tokens: readonly TsqlToken[], start: number): number {
+  let at = start
+  if (isWord(tokens[at], 'AS')) at += 1
+  const alias = tokens[at]
+  const isAlias =
+    alias !== undefined &&
+    (alias.kind === 'quoted-identifier' ||
+      (alias.kind === 'word' && !TSQL_RESERVED_WORDS.has(alias.value)))
+  if (isAlias) at += 1
+  if (isSymbol(tokens[at], '(')) at = skipGroup(tokens, at)
+  if (isWord(tokens[at], 'WITH') && isSymbol(tokens[at + 1], '(')) at = skipGroup(tokens, at + 1)
+  return at
+}
+
+/**
+ * Last parts (folded) of the table names that follow FROM, JOIN, INTO, UPDATE, DELETE and
+ * TABLE, and of each further item of a comma-separated FROM list.
+ */
 export function tableNamesFromTokens(tokens: readonly TsqlToken[]): Set<string> {
   const names = new Set<string>()
 
@@ -69,23 +117,27 @@ export function tableNamesFromTokens(tokens: readonly TsqlToken[]): Set<string> 
     if (isSymbol(tokens[index - 1], '.')) return
 
     let at = index + 1
-    let last: TsqlToken | undefined
     for (;;) {
-      const part = tokens[at]
-      if (part === undefined) break
-      if (part.kind === 'word' || part.kind === 'quoted-identifier' || part.kind === 'temp-name') {
-        last = part
-        at += 1
+      let end: number
+      if (isSymbol(tokens[at], '(')) {
+        end = skipGroup(tokens, at)
+      } else {
+        const [last, after] = readName(tokens, at)
+        if (last === undefined) return
+        end = after
+        // After FROM or JOIN a name followed by a parenthesis is a table-valued function call.
+        const listWord = token.value === 'FROM' || token.value === 'JOIN'
+        if (listWord && isSymbol(tokens[end], '(')) end = skipGroup(tokens, end)
+        else if (last.kind !== 'word' || !TSQL_RESERVED_WORDS.has(last.value)) {
+          names.add(fold(last.kind === 'quoted-identifier' ? last.value : last.text))
+        }
       }
-      if (!isSymbol(tokens[at], '.')) break
-      at += 1
-    }
-    if (last === undefined) return
-    // After FROM or JOIN a name followed by a parenthesis is a table-valued function call.
-    if ((token.value === 'FROM' || token.value === 'JOIN') && isSymbol(tokens[at], '(')) return
-    if (last.kind === 'word' && TSQL_RESERVED_WORDS.has(last.value)) return
 
-    names.add(fold(last.kind === 'quoted-identifier' ? last.value : last.text))
+      if (token.value !== 'FROM') return
+      const next = skipAliasAndHints(tokens, end)
+      if (!isSymbol(tokens[next], ',')) return
+      at = next + 1
+    }
   })
 
   return names
