@@ -174,9 +174,9 @@ function aliasesFromAst(value: unknown, aliases: Set<string>): void {
 }
 
 /**
- * Denies a statement when a table name in the tokens is missing from the names the extractor
- * read (`visitedNames`) or from the parser's tree, or when the parser used an unquoted reserved
- * word as an alias (SQL Server would have ended the statement or failed there).
+ * Denies a statement when a table name in the tokens is missing from the parser's tree or from
+ * the names the extractor read (`visitedNames`). Also denies an unquoted reserved word that the
+ * parser used as an alias, because SQL Server would have ended the statement or failed there.
  */
 export function crossCheck(
   tokens: readonly TsqlToken[],
