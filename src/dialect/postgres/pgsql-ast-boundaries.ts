@@ -15,6 +15,8 @@ export interface StatementSegments {
   readonly separators: readonly number[]
   /** For each segment (one more than separators), whether it contains a token that is not a comment. */
   readonly hasTokens: readonly boolean[]
+  /** Whether a block comment contains `'`, `"` or `$`, which pgsql-ast-parser lexes as tokens. */
+  readonly quoteInBlockComment: boolean
 }
 
 /** Why the text could not be scanned. */
@@ -30,6 +32,7 @@ const WHITESPACE = /[ \t\n\r\f\v]/
 export function scanStatementSegments(sql: string): StatementSegments | ScanProblem {
   const separators: number[] = []
   const hasTokens: boolean[] = [false]
+  let quoteInBlockComment = false
   const markToken = (): void => {
     hasTokens[hasTokens.length - 1] = true
   }
@@ -47,6 +50,7 @@ export function scanStatementSegments(sql: string): StatementSegments | ScanProb
     } else if (char === '/' && next === '*') {
       const end = skipBlockComment(sql, index)
       if (end === -1) return 'unterminated comment'
+      if (/['"$]/.test(sql.slice(index, end))) quoteInBlockComment = true
       index = end
     } else if (char === ';') {
       separators.push(index)
@@ -85,7 +89,7 @@ export function scanStatementSegments(sql: string): StatementSegments | ScanProb
       index += 1
     }
   }
-  return { separators, hasTokens }
+  return { separators, hasTokens, quoteInBlockComment }
 }
 
 /** Returns the dollar-quote tag (`$$` or `$name$`) that starts at `index`, or `null`. */

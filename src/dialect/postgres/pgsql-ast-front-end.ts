@@ -10,9 +10,11 @@
  * - A time limit (default 3 s) and a heap limit (default 512 MB): the parser runs in a worker
  *   thread, because its lexer backtracks exponentially on an unterminated `E'` string (40
  *   characters take minutes) and no input limit prevents that.
- * - Statement boundaries from PostgreSQL's lexical rules (`pgsql-ast-boundaries.ts`): the
- *   parser reads quotes and `$$` inside block comments as string starts, so it can see one
- *   statement where the server runs several. Any difference is denied.
+ * - Block comments that contain `'`, `"` or `$` are denied before parsing. The parser lexes a
+ *   block comment's content as tokens, so a quote there opens a string that can hide the rest
+ *   of a statement, or a following statement, and its lexer can take minutes on such text.
+ * - Statement boundaries from PostgreSQL's lexical rules (`pgsql-ast-boundaries.ts`): any
+ *   difference between them and the parser's statements is denied.
  */
 
 import { SqlParseFailed, SqlTooLarge, SqlUnsupported } from '../../errors.js'
@@ -81,6 +83,13 @@ function analyze(sql: string, maxSqlBytes: number, parser: PgsqlAstParserWorker)
   const segments = scanStatementSegments(sql)
   if (typeof segments === 'string') {
     throw new SqlParseFailed(PGSQL_AST_FRONT_END, `the SQL text has an ${segments}`)
+  }
+  if (segments.quoteInBlockComment) {
+    throw new SqlUnsupported(
+      PGSQL_AST_FRONT_END,
+      'quote in a block comment',
+      'pgsql-ast-parser cannot read a block comment that contains a quote or a dollar sign',
+    )
   }
 
   let statements: unknown[]
