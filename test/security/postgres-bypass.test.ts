@@ -192,6 +192,21 @@ describe('PostgreSQL bypasses in the engine', () => {
     assert.equal(check(['admin\nsql-read'], sql).allowed, false)
   })
 
+  // A default set for the database or a role applies to every new pooled connection, and
+  // standard_conforming_strings decides how the server reads string literals.
+  const settingDefaults = [
+    'ALTER DATABASE test SET standard_conforming_strings = off',
+    'ALTER ROLE sqlgate_service SET standard_conforming_strings = off',
+    'ALTER ROLE ALL IN DATABASE test SET backslash_quote = on',
+    "ALTER DATABASE test SET role = 'sqlgate_writer'",
+  ]
+  for (const sql of settingDefaults) {
+    it(`setting default is denied: ${sql.slice(0, 50)}`, () => {
+      const decision = check(['admin'], sql)
+      assert.equal(decision.allowed, false)
+    })
+  }
+
   // libpg-query reads the text as a C string, so it stops at the first NUL character.
   it('NUL character ends no analysis early', {
     todo: 'the front end checks only the text before a NUL character; PostgreSQL rejects such ' +
