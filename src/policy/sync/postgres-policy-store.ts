@@ -71,6 +71,8 @@ export class PostgresPolicyStore {
       max: 2,
       idleTimeoutMillis: 10_000,
       // Unqualified `casbin` in the adapter's queries resolves to this schema only.
+      // NOTE: a pooler that drops startup options (PgBouncer in transaction mode) breaks this,
+      // so connect directly to PostgreSQL.
       options: `-c search_path=${schema}`,
     })
     // An idle client that loses its connection is removed by the pool; without a listener the
