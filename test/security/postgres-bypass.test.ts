@@ -127,6 +127,14 @@ describe('PostgreSQL bypasses in the engine', () => {
     })
   }
 
+  // pg_read_file_old is the pre-11 signature that PostgreSQL 15 still has in pg_catalog.
+  it('pg_read_file_old reads server files', () => {
+    const decision = check(['sql-read'], "SELECT pg_read_file_old('postgresql.conf', 0, 100)")
+    assert.equal(decision.allowed, false)
+    const floor = floorDenials(decision)
+    assert.ok(floor.includes('floor:server-files'), JSON.stringify(decision.denials))
+  })
+
   it('CALL is checked against function lines', async () => {
     const model = readFileSync(new URL('model.conf', `file://${DEFAULT_POLICY_DIRECTORY}`), 'utf8')
     const policy =

@@ -42,6 +42,7 @@ const FLOOR_FUNCTIONS: ReadonlyMap<string, FloorRuleId> = new Map([
   // Files on the database server.
   ...[
     'pg_read_file',
+    'pg_read_file_old',
     'pg_read_binary_file',
     'pg_stat_file',
     'pg_ls_dir',
