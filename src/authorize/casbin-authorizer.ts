@@ -57,6 +57,16 @@ export interface AnswerMemoOptions {
 export interface RoleSetDecider {
   /** Decides one fact: any deny wins, then any allow, else no match. */
   decide(object: string, action: string): FactAnswer
+  /**
+   * Decides one fact whose key the caller already built with `factKey`, so that a caller that
+   * also keys its own bookkeeping by fact builds the string once.
+   */
+  decideKeyed(key: string, object: string, action: string): FactAnswer
+}
+
+/** The memo key of one fact, as `RoleSetDecider.decideKeyed` expects it. */
+export function factKey(object: string, action: string): string {
+  return `${object}\0${action}`
 }
 
 const NO_MATCH: FactAnswer = Object.freeze({ effect: 'none', rule: null, fields: null })
@@ -227,21 +237,22 @@ export class CasbinAuthorizer {
     const setKey = JSON.stringify([domain, roles])
     const frozenRoles = Object.freeze([...roles])
     let answers = this.#touchRoleSet(setKey)
-    return {
-      decide: (object: string, action: string): FactAnswer => {
-        const factKey = `${object}\0${action}`
-        const known = answers.get(factKey)
-        if (known !== undefined) return known
+    const decideKeyed = (key: string, object: string, action: string): FactAnswer => {
+      const known = answers.get(key)
+      if (known !== undefined) return known
 
-        const answer = this.#combine(frozenRoles, domain, object, action)
-        // The set may have been evicted since this decider was made; store into a live one.
-        if (this.#setMemo.get(setKey) !== answers) answers = this.#touchRoleSet(setKey)
-        answers.set(factKey, answer)
-        this.#setMemoEntries += 1
-        this.#setMemoChars += factKey.length
-        this.#evictRoleSets(setKey)
-        return answer
-      },
+      const answer = this.#combine(frozenRoles, domain, object, action)
+      // The set may have been evicted since this decider was made; store into a live one.
+      if (this.#setMemo.get(setKey) !== answers) answers = this.#touchRoleSet(setKey)
+      answers.set(key, answer)
+      this.#setMemoEntries += 1
+      this.#setMemoChars += key.length
+      this.#evictRoleSets(setKey)
+      return answer
+    }
+    return {
+      decide: (object: string, action: string) => decideKeyed(factKey(object, action), object, action),
+      decideKeyed,
     }
   }
 

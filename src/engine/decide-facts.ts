@@ -3,10 +3,11 @@
  * and is decided without the policy, except for a liftable rule that a policy line names exactly.
  */
 
-import type {
-  CasbinAuthorizer,
-  FactAnswer,
-  RoleSetDecider,
+import {
+  factKey,
+  type CasbinAuthorizer,
+  type FactAnswer,
+  type RoleSetDecider,
 } from '../authorize/casbin-authorizer.js'
 import type { Decision, Grant } from '../authorize/decision.js'
 import { columnObject, functionObject, tableObject } from '../authorize/policy-objects.js'
@@ -83,11 +84,11 @@ export function decideFacts(
   }
 
   const ask = (object: string, action: string, denyOnly = false): void => {
-    const key = `${object}\0${action}`
+    const key = factKey(object, action)
     if (asked.has(key)) return
     asked.add(key)
 
-    const answer = decider.decide(object, action)
+    const answer = decider.decideKeyed(key, object, action)
     if (answer.effect === 'allow' && answer.rule !== null) {
       grants.push({ object, action, rule: answer.rule })
     } else if (answer.effect === 'deny' || !denyOnly) {
