@@ -371,6 +371,47 @@ describe('PostgreSQL bypasses against the database', () => {
     }
   })
 
+  // pg_stats shows a column's common values and histogram to any role that may read the column,
+  // which a column deny line does not change.
+  it('column deny line hides pg_stats values', {
+    todo: 'pg_stats is checked as the table public.pg_stats, so the policy cannot tell which ' +
+      'table and column its rows describe',
+  }, async () => {
+    await database.admin.query(`
+      CREATE SCHEMA IF NOT EXISTS redteam_scratch;
+      GRANT USAGE ON SCHEMA redteam_scratch TO ${READER_ROLE};
+      CREATE TABLE IF NOT EXISTS redteam_scratch.payroll (id int, amount int);
+      TRUNCATE redteam_scratch.payroll;
+      INSERT INTO redteam_scratch.payroll SELECT g, 4242 FROM generate_series(1, 50) g;
+      GRANT SELECT ON redteam_scratch.payroll TO ${READER_ROLE};
+      ANALYZE redteam_scratch.payroll;
+    `)
+    const model = readFileSync(new URL('model.conf', `file://${DEFAULT_POLICY_DIRECTORY}`), 'utf8')
+    const policy =
+      readFileSync(new URL('policy.csv', `file://${DEFAULT_POLICY_DIRECTORY}`), 'utf8') +
+      '\np, sql-read, *, column:redteam_scratch.payroll.amount, select, deny\n'
+    const strict = await createPolicyEngine({ policy: createPolicySource(model, policy, 'test') })
+    const guarded = new PostgreSQLDelegationModule('redteam-columns', { engine: strict })
+    await guarded.initialize({ ...database.moduleConfig, pool: { max: 1 } })
+    try {
+      const direct = guarded.delegate(reader, 'query', {
+        sql: 'SELECT amount FROM redteam_scratch.payroll',
+      })
+      await expectStopped(direct)
+
+      const statistics = await guarded
+        .delegate(reader, 'query', {
+          sql:
+            'SELECT most_common_vals::text AS values FROM pg_stats ' +
+            "WHERE schemaname = 'redteam_scratch' AND tablename = 'payroll' AND attname = 'amount'",
+        })
+        .catch(() => undefined)
+      assert.doesNotMatch(String(statistics?.rows[0]?.['values'] ?? ''), /4242/)
+    } finally {
+      await guarded.close()
+    }
+  })
+
   it('pipeline mode releases the client after a bad role name', {
     todo: 'runPipelined builds the opening message outside its try block, so the TypeError from ' +
       'quoteIdentifier leaves the pooled client checked out',
