@@ -90,24 +90,58 @@ function skipGroup(tokens: readonly TsqlToken[], open: number): number {
   return tokens.length
 }
 
-/** Index past an optional `[AS] alias [(columns)]` and `WITH (hints)` after a FROM item. */
-function skipAliasAndHints(tokens: readonly TsqlToken[], start: number): number {
+/** Words that end a FROM clause at its own nesting level. */
+const FROM_END_WORDS = new Set([
+  'WHERE', 'GROUP', 'HAVING', 'ORDER', 'UNION', 'EXCEPT', 'INTERSECT', 'OPTION', 'FOR', 'WINDOW',
+])
+
+function isTableName(last: TsqlToken): boolean {
+  return last.kind !== 'word' || !TSQL_RESERVED_WORDS.has(last.value)
+}
+
+function addName(names: Set<string>, last: TsqlToken): void {
+  names.add(fold(last.kind === 'quoted-identifier' ? last.value : last.text))
+}
+
+/**
+ * Adds the table names of a FROM clause that starts at `start`. Every comma at the clause's own
+ * level starts a new item, also after a JOIN's ON condition, which has no top-level comma.
+ */
+function collectFromList(tokens: readonly TsqlToken[], start: number, names: Set<string>): void {
+  let expectItem = true
+  let depth = 0
   let at = start
-  if (isWord(tokens[at], 'AS')) at += 1
-  const alias = tokens[at]
-  const isAlias =
-    alias !== undefined &&
-    (alias.kind === 'quoted-identifier' ||
-      (alias.kind === 'word' && !TSQL_RESERVED_WORDS.has(alias.value)))
-  if (isAlias) at += 1
-  if (isSymbol(tokens[at], '(')) at = skipGroup(tokens, at)
-  if (isWord(tokens[at], 'WITH') && isSymbol(tokens[at + 1], '(')) at = skipGroup(tokens, at + 1)
-  return at
+
+  while (at < tokens.length) {
+    const token = tokens[at] as TsqlToken
+    if (depth === 0 && expectItem) {
+      expectItem = false
+      if (isSymbol(token, '(')) {
+        at = skipGroup(tokens, at)
+        continue
+      }
+      const [last, after] = readName(tokens, at)
+      if (last !== undefined) {
+        // A name followed by a parenthesis is a table-valued function call.
+        if (!isSymbol(tokens[after], '(') && isTableName(last)) addName(names, last)
+        at = after
+        continue
+      }
+    }
+
+    if (isSymbol(token, '(')) depth += 1
+    else if (isSymbol(token, ')')) {
+      if (depth === 0) return
+      depth -= 1
+    } else if (depth === 0 && token.kind === 'word' && FROM_END_WORDS.has(token.value)) return
+    else if (depth === 0 && isSymbol(token, ',')) expectItem = true
+    at += 1
+  }
 }
 
 /**
  * Last parts (folded) of the table names that follow FROM, JOIN, INTO, UPDATE, DELETE and
- * TABLE, and of each further item of a comma-separated FROM list.
+ * TABLE, including every item of a comma-separated FROM list.
  */
 export function tableNamesFromTokens(tokens: readonly TsqlToken[]): Set<string> {
   const names = new Set<string>()
@@ -116,28 +150,16 @@ export function tableNamesFromTokens(tokens: readonly TsqlToken[]): Set<string> 
     if (token.kind !== 'word' || !TABLE_CONTEXT_WORDS.has(token.value)) return
     if (isSymbol(tokens[index - 1], '.')) return
 
-    let at = index + 1
-    for (;;) {
-      let end: number
-      if (isSymbol(tokens[at], '(')) {
-        end = skipGroup(tokens, at)
-      } else {
-        const [last, after] = readName(tokens, at)
-        if (last === undefined) return
-        end = after
-        // After FROM or JOIN a name followed by a parenthesis is a table-valued function call.
-        const listWord = token.value === 'FROM' || token.value === 'JOIN'
-        if (listWord && isSymbol(tokens[end], '(')) end = skipGroup(tokens, end)
-        else if (last.kind !== 'word' || !TSQL_RESERVED_WORDS.has(last.value)) {
-          names.add(fold(last.kind === 'quoted-identifier' ? last.value : last.text))
-        }
-      }
-
-      if (token.value !== 'FROM') return
-      const next = skipAliasAndHints(tokens, end)
-      if (!isSymbol(tokens[next], ',')) return
-      at = next + 1
+    if (token.value === 'FROM') {
+      collectFromList(tokens, index + 1, names)
+      return
     }
+
+    const [last, end] = readName(tokens, index + 1)
+    if (last === undefined || !isTableName(last)) return
+    // After JOIN a name followed by a parenthesis is a table-valued function call.
+    if (token.value === 'JOIN' && isSymbol(tokens[end], '(')) return
+    addName(names, last)
   })
 
   return names

@@ -217,6 +217,46 @@ function removeCollate(tokens: TsqlToken[]): void {
   }
 }
 
+/** Words that end a FROM clause at its own nesting level. */
+const FROM_END = new Set([
+  'WHERE', 'GROUP', 'HAVING', 'ORDER', 'UNION', 'EXCEPT', 'INTERSECT', 'OPTION', 'FOR', 'WINDOW',
+])
+
+/**
+ * `FROM a JOIN b ON c, d`: the parser reads `c, d` as the ON condition and `d` as a column, while
+ * SQL Server cross joins `d`. A comma after an ON condition becomes `CROSS JOIN`, which joins
+ * the same way.
+ */
+function crossJoinAfterOn(tokens: TsqlToken[]): void {
+  // A plain loop, because the splice below inserts tokens while it runs.
+  for (let index = 0; index < tokens.length; index += 1) {
+    if (isWord(tokens[index], 'FROM')) crossJoinInFromClause(tokens, index)
+  }
+}
+
+function crossJoinInFromClause(tokens: TsqlToken[], index: number): void {
+  let depth = 0
+  let afterOn = false
+  for (let at = index + 1; at < tokens.length; at += 1) {
+    const current = tokens[at] as TsqlToken
+    if (isSymbol(current, '(')) depth += 1
+    else if (isSymbol(current, ')')) {
+      if (depth === 0) return
+      depth -= 1
+    } else if (depth > 0) continue
+    else if (current.kind === 'word' && FROM_END.has(current.value)) return
+    else if (isWord(current, 'ON')) afterOn = true
+    else if (isSymbol(current, ',') && afterOn) {
+      tokens.splice(at, 1, word('CROSS', current), word('JOIN', current))
+      afterOn = false
+    } else if (isSymbol(current, ',')) afterOn = false
+  }
+}
+
+function word(text: string, at: TsqlToken): TsqlToken {
+  return { kind: 'word', text, value: text, start: at.start }
+}
+
 /** Applies every rewrite in place. */
 export function rewriteForParser(tokens: TsqlToken[]): RewriteResult {
   const renamedFunctions = new Map<string, string>()
@@ -225,6 +265,7 @@ export function rewriteForParser(tokens: TsqlToken[]): RewriteResult {
   renameSystemVariables(tokens)
   removeOpenJsonSchema(tokens)
   removeCollate(tokens)
+  crossJoinAfterOn(tokens)
   rewritePagingVariables(tokens)
   addDeleteFrom(tokens)
   removeWithTies(tokens)

@@ -198,3 +198,75 @@ describe('mssql front end properties', () => {
     )
   })
 })
+
+/** A query generator that records every table it writes into the text. */
+const TABLES = ['dbo.orders', 'dbo.users', 'sales.invoices', 'customers', '[dbo].[Payroll]']
+
+function tableKey(written: string): string {
+  const parts = written.replaceAll('[', '').replaceAll(']', '').toLowerCase().split('.')
+  return parts[parts.length - 1] ?? ''
+}
+
+interface Query {
+  readonly sql: string
+  readonly tables: readonly string[]
+}
+
+const source: fc.Arbitrary<Query> = fc.constantFrom(...TABLES).map((table) => ({
+  sql: table,
+  tables: [tableKey(table)],
+}))
+
+const query: fc.Arbitrary<Query> = fc.letrec<{ query: Query; from: Query }>((tie) => ({
+  from: fc.oneof(
+    { depthSize: 'small' },
+    source,
+    fc.tuple(tie('from'), source).map(([left, right]) => ({
+      sql: `${left.sql} JOIN ${right.sql} ON 1 = 1`,
+      tables: [...left.tables, ...right.tables],
+    })),
+    fc.tuple(tie('from'), source).map(([left, right]) => ({
+      sql: `${left.sql}, ${right.sql}`,
+      tables: [...left.tables, ...right.tables],
+    })),
+    tie('query').map((inner) => ({ sql: `(${inner.sql}) AS d`, tables: inner.tables })),
+  ),
+  query: fc.oneof(
+    { depthSize: 'small' },
+    tie('from').map((from) => ({ sql: `SELECT 1 AS one FROM ${from.sql}`, tables: from.tables })),
+    fc.tuple(tie('from'), tie('query')).map(([from, inner]) => ({
+      sql: `SELECT 1 AS one FROM ${from.sql} WHERE EXISTS (${inner.sql})`,
+      tables: [...from.tables, ...inner.tables],
+    })),
+    fc.tuple(tie('query'), tie('query')).map(([left, right]) => ({
+      sql: `${left.sql} UNION ALL ${right.sql}`,
+      tables: [...left.tables, ...right.tables],
+    })),
+    fc.tuple(tie('from'), tie('query')).map(([from, inner]) => ({
+      sql: `SELECT (${inner.sql}) AS nested FROM ${from.sql}`,
+      tables: [...from.tables, ...inner.tables],
+    })),
+  ),
+})).query
+
+describe('mssql front end table completeness', () => {
+  it('reports every table of a generated query or denies it', () => {
+    fc.assert(
+      fc.property(query, (generated) => {
+        const facts = analyze(generated.sql)
+        if (facts === null) return
+
+        const reported = new Set(facts.statements.flatMap((item) => item.tables.map((t) => t.name)))
+        for (const table of generated.tables) assert.ok(reported.has(table), generated.sql)
+      }),
+      { numRuns: 1500 },
+    )
+  })
+
+  it('accepts most generated queries', () => {
+    const samples = fc.sample(query, 300)
+    const accepted = samples.filter((generated) => analyze(generated.sql) !== null).length
+    // Denials are safe but should be rare for plain joins, unions and subqueries.
+    assert.ok(accepted > samples.length * 0.8, `${accepted} of ${samples.length} accepted`)
+  })
+})

@@ -161,6 +161,15 @@ describe('mssql front end', () => {
     assert.deepEqual(tables(statement), ['dbo.orderitems:delete', 'dbo.orders:select'])
   })
 
+  it('reads a comma join after an ON condition', () => {
+    const statement = only('SELECT 1 FROM dbo.users u JOIN dbo.orders o ON o.uid = u.id, customers')
+    assert.deepEqual(tables(statement), [
+      'dbo.users:select',
+      'dbo.orders:select',
+      '-.customers:select',
+    ])
+  })
+
   it('reads DELETE TOP', () => {
     const statement = only('DELETE TOP (1000) FROM dbo.AuditLog WHERE CreatedAt < @cutoff')
     assert.deepEqual(tables(statement), ['dbo.auditlog:delete'])
