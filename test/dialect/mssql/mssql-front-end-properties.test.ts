@@ -246,13 +246,46 @@ const query: fc.Arbitrary<Query> = fc.letrec<{ query: Query; from: Query }>((tie
       sql: `SELECT (${inner.sql}) AS nested FROM ${from.sql}`,
       tables: [...from.tables, ...inner.tables],
     })),
+    fc.tuple(tie('from'), tie('query')).map(([from, inner]) => ({
+      sql: `SELECT 1 AS one FROM ${from.sql} CROSS APPLY (${inner.sql}) AS applied`,
+      tables: [...from.tables, ...inner.tables],
+    })),
+    fc.tuple(tie('from'), tie('query')).map(([from, inner]) => ({
+      sql: `SELECT CASE WHEN 1 IN (${inner.sql}) THEN 1 ELSE 0 END AS flag FROM ${from.sql}`,
+      tables: [...from.tables, ...inner.tables],
+    })),
+    fc.tuple(tie('query'), tie('from')).map(([inner, from]) => ({
+      sql: `WITH c AS (${inner.sql}) SELECT 1 AS one FROM c, ${from.sql}`,
+      tables: [...inner.tables, ...from.tables],
+    })),
   ),
 })).query
+
+/** Data-changing statements around generated queries. */
+const statement: fc.Arbitrary<Query> = fc.oneof(
+  query,
+  fc.tuple(source, query).map(([target, inner]) => ({
+    sql: `INSERT INTO ${target.sql} (a) ${inner.sql}`,
+    tables: [...target.tables, ...inner.tables],
+  })),
+  fc.tuple(source, query).map(([target, inner]) => ({
+    sql: `UPDATE ${target.sql} SET a = (${inner.sql}) WHERE EXISTS (${inner.sql})`,
+    tables: [...target.tables, ...inner.tables],
+  })),
+  fc.tuple(source, query).map(([target, inner]) => ({
+    sql: `DELETE FROM ${target.sql} WHERE 1 IN (${inner.sql})`,
+    tables: [...target.tables, ...inner.tables],
+  })),
+  fc.tuple(source, source, query).map(([target, joined, inner]) => ({
+    sql: `UPDATE t SET a = 1 FROM ${target.sql} AS t JOIN ${joined.sql} AS j ON 1 = 1 WHERE EXISTS (${inner.sql})`,
+    tables: [...target.tables, ...joined.tables, ...inner.tables],
+  })),
+)
 
 describe('mssql front end table completeness', () => {
   it('reports every table of a generated query or denies it', () => {
     fc.assert(
-      fc.property(query, (generated) => {
+      fc.property(statement, (generated) => {
         const facts = analyze(generated.sql)
         if (facts === null) return
 
@@ -264,7 +297,7 @@ describe('mssql front end table completeness', () => {
   })
 
   it('accepts most generated queries', () => {
-    const samples = fc.sample(query, 300)
+    const samples = fc.sample(statement, 300)
     const accepted = samples.filter((generated) => analyze(generated.sql) !== null).length
     // Denials are safe but should be rare for plain joins, unions and subqueries.
     assert.ok(accepted > samples.length * 0.8, `${accepted} of ${samples.length} accepted`)
