@@ -137,10 +137,10 @@ describe('mssql front end properties', () => {
         if (facts === null || tokens === null) return
 
         const words = keywords(tokens)
-        const executeAs = tokens.some(
-          (token, index) =>
-            (token.value === 'EXEC' || token.value === 'EXECUTE') && tokens[index + 1]?.value === 'AS',
-        )
+        const executeAs = tokens.some((token, index) => {
+          const exec = token.value === 'EXEC' || token.value === 'EXECUTE'
+          return exec && tokens[index + 1]?.value === 'AS'
+        })
         if (words.includes('REVERT') || words.includes('SETUSER') || executeAs) {
           assert.ok(floorRules(facts).has('identity-change'), sql)
         }
