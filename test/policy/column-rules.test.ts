@@ -17,7 +17,7 @@ p, sql-read, *, statement, select, allow
 p, sql-read, *, table:public.*, select, allow
 p, sql-read, *, function:*, execute, allow
 p, sql-read, *, column:public.users.ssn, select, deny
-p, sql-read, *, function:pg_sleep, execute, deny
+p, sql-read, *, "function:{pg_sleep,pg_stat_reset}", execute, deny
 g, sql-write, sql-read, *
 p, sql-write, *, statement, insert, allow
 p, sql-write, *, table:public.*, insert, allow
@@ -138,5 +138,6 @@ describe('column rules', () => {
     const decision = check(['sql-read'], 'SELECT * FROM pg_sleep(1)')
     assert.equal(decision.allowed, false)
     assert.equal(decision.denials[0]?.object, 'function:pg_sleep')
+    assert.match(decision.denials[0]?.reason ?? '', /policy\.csv line 6\b/)
   })
 })
