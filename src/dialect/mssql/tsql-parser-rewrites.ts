@@ -257,6 +257,17 @@ function word(text: string, at: TsqlToken): TsqlToken {
   return { kind: 'word', text, value: text, start: at.start }
 }
 
+/** `INSERT t DEFAULT VALUES` reads as `INSERT t VALUES (DEFAULT)`: one row of column defaults. */
+function rewriteDefaultValues(tokens: TsqlToken[]): void {
+  const index = tokens.findIndex(
+    (token, at) => isWord(token, 'DEFAULT') && isWord(tokens[at + 1], 'VALUES'),
+  )
+  if (index < 0 || !tokens.some((token) => isWord(token, 'INSERT'))) return
+
+  const at = tokens[index] as TsqlToken
+  tokens.splice(index, 2, word('VALUES', at), symbol('(', at), word('DEFAULT', at), symbol(')', at))
+}
+
 /** Applies every rewrite in place. */
 export function rewriteForParser(tokens: TsqlToken[]): RewriteResult {
   const renamedFunctions = new Map<string, string>()
@@ -266,6 +277,7 @@ export function rewriteForParser(tokens: TsqlToken[]): RewriteResult {
   removeOpenJsonSchema(tokens)
   removeCollate(tokens)
   crossJoinAfterOn(tokens)
+  rewriteDefaultValues(tokens)
   rewritePagingVariables(tokens)
   addDeleteFrom(tokens)
   removeWithTies(tokens)

@@ -224,6 +224,12 @@ describe('mssql front end', () => {
     assert.deepEqual(columns(statement), ['dbo.users.name:select'])
   })
 
+  it('reads INSERT DEFAULT VALUES', () => {
+    const statement = only('INSERT INTO dbo.t OUTPUT INSERTED.id DEFAULT VALUES')
+    assert.deepEqual(tables(statement), ['dbo.t:insert', 'dbo.t:select'])
+    assert.ok(columns(statement).includes('dbo.t.*:insert'))
+  })
+
   it('reads DELETE without FROM', () => {
     assert.deepEqual(tables(only('DELETE dbo.t WHERE id = 1')), ['dbo.t:delete'])
   })
