@@ -303,3 +303,48 @@ describe('mssql front end table completeness', () => {
     assert.ok(accepted > samples.length * 0.8, `${accepted} of ${samples.length} accepted`)
   })
 })
+
+/** Expressions with scalar subqueries in function arguments, CASE, BETWEEN and OVER. */
+const expression: fc.Arbitrary<Query> = fc.letrec<{ expression: Query }>((tie) => ({
+  expression: fc.oneof(
+    { depthSize: 'small' },
+    fc.constantFrom('a', 'x.b', '1', "N'k'", '@p').map((sql) => ({ sql, tables: [] })),
+    source.map((table) => ({ sql: `(SELECT TOP 1 v FROM ${table.sql})`, tables: table.tables })),
+    fc.tuple(tie('expression'), tie('expression')).map(([left, right]) => ({
+      sql: `COALESCE(${left.sql}, ${right.sql})`,
+      tables: [...left.tables, ...right.tables],
+    })),
+    fc.tuple(tie('expression'), tie('expression')).map(([left, right]) => ({
+      sql: `IIF(${left.sql} > ${right.sql}, 1, 0)`,
+      tables: [...left.tables, ...right.tables],
+    })),
+    fc.tuple(tie('expression'), tie('expression')).map(([left, right]) => ({
+      sql: `CASE WHEN ${left.sql} = 1 THEN ${right.sql} END`,
+      tables: [...left.tables, ...right.tables],
+    })),
+    tie('expression').map((inner) => ({
+      sql: `CONVERT(nvarchar(20), ${inner.sql})`,
+      tables: inner.tables,
+    })),
+    tie('expression').map((inner) => ({
+      sql: `SUM(${inner.sql}) OVER (PARTITION BY x.b ORDER BY a)`,
+      tables: inner.tables,
+    })),
+  ),
+})).expression
+
+describe('mssql front end expression completeness', () => {
+  it('reports the tables of subqueries in expressions', () => {
+    fc.assert(
+      fc.property(expression, expression, (selected, filter) => {
+        const sql = `SELECT ${selected.sql} AS c1 FROM dbo.base x WHERE ${filter.sql} > 0`
+        const facts = analyze(sql)
+        if (facts === null) return
+
+        const reported = new Set(facts.statements.flatMap((item) => item.tables.map((t) => t.name)))
+        for (const table of [...selected.tables, ...filter.tables]) assert.ok(reported.has(table), sql)
+      }),
+      { numRuns: 1000 },
+    )
+  })
+})
