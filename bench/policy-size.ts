@@ -78,8 +78,8 @@ export async function measurePolicySizes(
   const facts = corpus.statements.map((sql) => frontEnd.analyze(sql))
   // Casbin without a memo takes milliseconds per call on large policies. The raw calls and the
   // empty-memo passes therefore use a sample, and the warm passes use the whole corpus.
-  const requests = requestsOf(facts, budget.quick ? 5 : 60)
-  const coldFacts = sampleEvenly(facts, budget.quick ? 5 : 60)
+  const requests = requestsOf(facts, budget.quick ? 5 : 20)
+  const coldFacts = sampleEvenly(facts, budget.quick ? 5 : 30)
   const role = CHECK_ROLES[0] as string
 
   const sources = POLICY_SIZES.map((lines) => generatePolicy(model, ladder, lines))

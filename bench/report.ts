@@ -93,11 +93,15 @@ function targetRows(report: BenchReport): string[][] {
     ])
   }
 
-  const warm = report.engine?.warm[0]
+  // The stricter figure decides: every request arriving as a new string.
+  const warmSame = report.engine?.warm[0]
+  const warmFresh = report.engine?.warm[1]
   rows.push([
     'Warm check, at least 1,000,000 checks/s',
-    warm === undefined ? 'not measured' : `${rate(warm.rate)} checks/s`,
-    status(warm === undefined ? null : warm.rate.median >= TARGETS.warmChecksPerSecond),
+    warmSame === undefined || warmFresh === undefined
+      ? 'not measured'
+      : `${rate(warmSame.rate)} checks/s with the same string, ${rate(warmFresh.rate)} with a new string each check`,
+    status(warmFresh === undefined ? null : warmFresh.rate.median >= TARGETS.warmChecksPerSecond),
   ])
 
   const largest = report.policy?.at(-1)
@@ -188,6 +192,7 @@ function engineSection(report: BenchReport): string[] {
       'Front end',
       'Corpus',
       'Raw parser/s',
+      'Parse + extract / raw',
       'Check/s, memo warm',
       'Check / raw',
       'Check/s, memo cold',
@@ -198,6 +203,7 @@ function engineSection(report: BenchReport): string[] {
       result.frontEnd,
       `${result.corpus} (${result.statements})`,
       `${rate(result.raw)} (${result.rawParser})`,
+      ratio(result.analyzeRatio),
       rate(result.memoWarm),
       ratio(result.memoWarmRatio),
       result.memoCold === null ? 'n/a' : rate(result.memoCold),
@@ -354,7 +360,9 @@ export function renderReport(report: BenchReport): string {
     'means the Casbin answers for these roles and facts are already memoized, as in a running',
     'service; "memo cold" gives every pass over the corpus a new authorizer, as right after start',
     'or a policy reload, so Casbin decides every fact once. Raw parser and check alternate in the',
-    'same rounds, and the ratio is taken per round. Checks use the role `sql-write` and the',
+    'same rounds, and the ratio is taken per round. "Parse + extract" runs the front end alone',
+    '(`engine.analyze`), so the gap between it and the raw parser is the cost of fact extraction',
+    'and the gap between it and the check is the cost of authorization. Checks use the role `sql-write` and the',
     'shipped policy. A warm check repeats the same SQL text, roles and policy version, so the',
     'decision cache answers it.',
     '',

@@ -184,7 +184,7 @@ function parserChart(report: BenchReport): string {
   }
   return renderBarChart({
     title: 'Statements per second: parsers and cold engine checks',
-    unit: '/s',
+    unit: 'statements/s',
     bars,
     logScale: true,
   })

@@ -9,7 +9,7 @@ export interface Bar {
   /** First and third quartile, drawn as a whisker when present. */
   readonly low?: number
   readonly high?: number
-  /** Text after the value, for example `0.85x of raw`. */
+  /** Text after the value and unit, for example `, 0.85x raw`. */
   readonly note?: string
 }
 
@@ -66,7 +66,7 @@ export function renderBarChart(chart: BarChart): string {
         ? `<line x1="${LABEL_WIDTH + scale(bar.low)}" x2="${LABEL_WIDTH + scale(bar.high)}" ` +
           `y1="${middle}" y2="${middle}" stroke="#1b1b1b" stroke-width="1.5"/>`
         : ''
-    const note = bar.note === undefined ? '' : `  ${bar.note}`
+    const note = bar.note ?? ''
     return [
       `<text x="${LABEL_WIDTH - 8}" y="${middle + 4}" text-anchor="end">${escapeXml(bar.label)}</text>`,
       `<rect x="${LABEL_WIDTH}" y="${y}" width="${Math.max(scale(bar.value), 1)}" height="${BAR_HEIGHT}" fill="#4c78a8"/>`,
