@@ -11,7 +11,10 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
-import { compareFacts, type FactDisagreement } from '../src/dialect/postgres/cross-check-front-end.js'
+import {
+  compareFacts,
+  type FactDisagreement,
+} from '../src/dialect/postgres/cross-check-front-end.js'
 import { createLibpgQueryFrontEnd } from '../src/dialect/postgres/libpg-query-front-end.js'
 import { createPgsqlAstFrontEnd } from '../src/dialect/postgres/pgsql-ast-front-end.js'
 import { createPolicyEngine } from '../src/engine/create-policy-engine.js'
@@ -79,7 +82,7 @@ export function compareCorpus(
   })
 }
 
-/** The construct or message that names why a front end could not analyze a statement. */
+/** Returns the construct or error code that explains why a front end failed on a statement. */
 export function failureClass(error: Error): string {
   const { construct, code } = error as Error & { construct?: unknown; code?: unknown }
   if (typeof construct === 'string') return construct
@@ -111,13 +114,15 @@ function summarize(name: string, outcomes: readonly Outcome[]): CorpusReport {
 
   let agree = 0
   for (const outcome of outcomes) {
-    if (outcome.libpgQuery instanceof Error) count(libpgQueryClasses, failureClass(outcome.libpgQuery))
-    if (outcome.pgsqlAst instanceof Error) count(pgsqlAstClasses, failureClass(outcome.pgsqlAst))
+    const { libpgQuery, pgsqlAst } = outcome
+    if (libpgQuery instanceof Error) count(libpgQueryClasses, failureClass(libpgQuery))
+    if (pgsqlAst instanceof Error) count(pgsqlAstClasses, failureClass(pgsqlAst))
     if (outcome.libpgQuery instanceof Error || outcome.pgsqlAst instanceof Error) continue
     if (outcome.disagreement === null) {
       agree += 1
     } else if (outcome.defect !== null) {
-      defects.set(outcome.defect.name, [...(defects.get(outcome.defect.name) ?? []), outcome.statement.id])
+      const ids = defects.get(outcome.defect.name) ?? []
+      defects.set(outcome.defect.name, [...ids, outcome.statement.id])
     } else {
       unexplained.push(outcome.statement.id)
     }
@@ -136,7 +141,7 @@ function summarize(name: string, outcomes: readonly Outcome[]): CorpusReport {
   }
 }
 
-/** Share of statements that the engine with the default front end decides instead of denying as unanalyzable. */
+/** Share of statements that the default engine decides instead of denying as unanalyzable. */
 export async function decidedShare(statements: readonly CorpusStatement[]): Promise<number> {
   const engine = await createPolicyEngine({ cache: false })
   const decided = statements.filter((statement) => {
@@ -150,7 +155,10 @@ export async function decidedShare(statements: readonly CorpusStatement[]): Prom
 export async function adminDenials(statements: readonly CorpusStatement[]): Promise<number[]> {
   const engine = await createPolicyEngine({ cache: false })
   return statements
-    .filter((statement) => !engine.check({ dialect: 'postgres', roles: ['admin'], sql: statement.sql }).allowed)
+    .filter((statement) => {
+      const decision = engine.check({ dialect: 'postgres', roles: ['admin'], sql: statement.sql })
+      return !decision.allowed
+    })
     .map((statement) => statement.id)
 }
 
@@ -160,13 +168,18 @@ function percent(part: number, whole: number): string {
 
 function renderReport(reports: readonly CorpusReport[], extra: readonly string[]): string {
   const lines: string[] = []
-  lines.push('| corpus | statements | agree | disagree | unsupported by libpg-query | unsupported by pgsql-ast-parser |')
+  lines.push(
+    '| corpus | statements | agree | disagree | unsupported by libpg-query | ' +
+      'unsupported by pgsql-ast-parser |',
+  )
   lines.push('| --- | ---: | ---: | ---: | ---: | ---: |')
   for (const report of reports) {
+    const libpgQuery = report.unsupportedLibpgQuery
+    const pgsqlAst = report.unsupportedPgsqlAst
     lines.push(
       `| ${report.name} | ${report.total} | ${report.agree} | ${report.disagree} | ` +
-        `${report.unsupportedLibpgQuery} (${percent(report.unsupportedLibpgQuery, report.total)}) | ` +
-        `${report.unsupportedPgsqlAst} (${percent(report.unsupportedPgsqlAst, report.total)}) |`,
+        `${libpgQuery} (${percent(libpgQuery, report.total)}) | ` +
+        `${pgsqlAst} (${percent(pgsqlAst, report.total)}) |`,
     )
   }
   lines.push('', ...extra)
@@ -178,7 +191,8 @@ function renderReport(reports: readonly CorpusReport[], extra: readonly string[]
       lines.push(`- ${name}: ${ids.length} (statements ${ids.slice(0, 8).join(', ')})`)
     }
     if (report.unexplained.length > 0) {
-      lines.push(`- unexplained: ${report.unexplained.length} (statements ${report.unexplained.slice(0, 20).join(', ')})`)
+      const ids = report.unexplained.slice(0, 20).join(', ')
+      lines.push(`- unexplained: ${report.unexplained.length} (statements ${ids})`)
     }
     for (const [label, classes] of [
       ['libpg-query', report.libpgQueryClasses],
@@ -214,17 +228,23 @@ async function main(): Promise<void> {
   const extra: string[] = []
   for (const [name, statements] of corpora) {
     const share = await decidedShare(statements)
-    extra.push(`- ${name}: ${(100 * share).toFixed(2)}% of the statements get a decision from the default front end.`)
+    const percentage = (100 * share).toFixed(2)
+    extra.push(`- ${name}: ${percentage}% of the statements get a decision from the default front end.`)
   }
   const [, app] = corpora[0] as [string, CorpusStatement[]]
   const denied = await adminDenials(app)
-  extra.push(`- pg_app.sql: ${denied.length} statements denied to the admin role with the default front end.`)
+  extra.push(
+    `- pg_app.sql: ${denied.length} statements denied to the admin role ` +
+      'with the default front end.',
+  )
 
   const report = renderReport(reports, extra)
   process.stdout.write(`${report}\n`)
 
   // Only the part between the markers is measured; the rest of the page is written by hand.
-  const text = existsSync(DOC) ? readFileSync(DOC, 'utf8') : `# Differential testing\n\n${START}\n${END}\n`
+  const text = existsSync(DOC)
+    ? readFileSync(DOC, 'utf8')
+    : `# Differential testing\n\n${START}\n${END}\n`
   const start = text.indexOf(START)
   const end = text.indexOf(END)
   if (start === -1 || end < start) throw new Error(`${DOC} lacks the ${START} and ${END} markers`)

@@ -95,6 +95,8 @@ describe('PostgreSQL bypasses in the engine', () => {
     'CREATE SEQUENCE pg_temp.counter',
     "CREATE FUNCTION pg_temp.f() RETURNS int LANGUAGE sql AS 'SELECT 1'",
     'CREATE INDEX ON pg_temp.accounts (id)',
+    'CREATE TEMP VIEW accounts AS SELECT 1 AS id, 0 AS balance',
+    'CREATE TEMPORARY SEQUENCE counter',
   ]
   for (const sql of temporaryObjects) {
     it(`pg_temp object is session state: ${sql.slice(0, 60)}`, () => {
@@ -344,7 +346,7 @@ describe('PostgreSQL bypasses against the database', () => {
     }
   })
 
-  // A function body given as a string is stored unparsed and runs later, under whoever calls it.
+  // A function body given as a string is stored unparsed and runs later as the calling role.
   it('function body cannot switch the role', {
     todo: 'CREATE FUNCTION with a string body is a create for sql-admin, and the body is never ' +
       'analyzed, so set_config, EXECUTE and the rest of the floor run through it',

@@ -16,7 +16,7 @@ import type { SqlFrontEnd } from '../../parse/front-end.js'
 
 /** A difference between the facts of two front ends. */
 export interface FactDisagreement {
-  /** What differs: `statement count`, `kinds`, `tables`, `columns`, `functions` or `floor`. */
+  /** The aspect that differs: the statement count, kinds, tables, columns, functions or floor. */
   readonly aspect: 'statement count' | 'kinds' | 'tables' | 'columns' | 'functions' | 'floor'
   /** Zero-based statement index, or `null` for the statement count. */
   readonly statement: number | null
@@ -64,24 +64,28 @@ const ASPECTS: readonly (readonly [
     'columns',
     (statement) =>
       statement.columns.map(
-        (column) => `${qualified({ schema: column.schema, name: column.table })}.${column.column}:${column.action}`,
+        (column) =>
+          `${qualified({ schema: column.schema, name: column.table })}.${column.column}` +
+          `:${column.action}`,
       ),
   ],
   ['functions', (statement) => statement.functions.map((fn) => `${qualified(fn)}:${fn.action}`)],
   ['floor', (statement) => statement.floor.map((fact) => fact.rule)],
 ]
 
-/** Describes a disagreement in words, naming both front ends. Names are identifiers, never values. */
+/** Describes a disagreement in words, naming both front ends: identifiers, never values. */
 export function describeDisagreement(
   disagreement: FactDisagreement,
   firstName: string,
   secondName: string,
 ): string {
   const where = disagreement.statement === null ? '' : ` of statement ${disagreement.statement + 1}`
-  const list = (items: readonly string[]): string => (items.length === 0 ? 'nothing' : items.join(', '))
+  const list = (items: readonly string[]): string =>
+    items.length === 0 ? 'nothing' : items.join(', ')
   return (
     `${firstName} and ${secondName} disagree on the ${disagreement.aspect}${where}: ` +
-    `${firstName} found ${list(disagreement.onlyFirst)}, ${secondName} found ${list(disagreement.onlySecond)}`
+    `${firstName} found ${list(disagreement.onlyFirst)}, ` +
+    `${secondName} found ${list(disagreement.onlySecond)}`
   )
 }
 
@@ -93,7 +97,10 @@ export const CROSS_CHECK_FRONT_END = 'cross-check'
  * facts when both agree. A disagreement raises `SqlUnsupported` whose construct starts with
  * `front-end disagreement`; a failure of either front end raises that front end's error.
  */
-export function createCrossCheckFrontEnd(primary: SqlFrontEnd, secondary: SqlFrontEnd): SqlFrontEnd {
+export function createCrossCheckFrontEnd(
+  primary: SqlFrontEnd,
+  secondary: SqlFrontEnd,
+): SqlFrontEnd {
   if (primary.dialect !== secondary.dialect) {
     throw new TypeError('the cross-checked front ends must analyze the same dialect')
   }

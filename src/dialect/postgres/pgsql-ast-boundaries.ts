@@ -13,13 +13,16 @@
 export interface StatementSegments {
   /** Offsets of the `;` tokens that end statements, in order. */
   readonly separators: readonly number[]
-  /** For each segment (one more than separators), whether it contains a token that is not a comment. */
+  /** For each segment (one more than separators), whether it has a token that is not a comment. */
   readonly hasTokens: readonly boolean[]
-  /** Whether a block comment contains `'`, `"` or `$`, which pgsql-ast-parser lexes as tokens. */
-  readonly quoteInBlockComment: boolean
+  /**
+   * Whether a block comment contains `'`, `"`, `$`, `--` or a nested `/*`. pgsql-ast-parser
+   * lexes a comment's content as tokens, and these start tokens that can swallow its end.
+   */
+  readonly unsafeBlockComment: boolean
 }
 
-/** Why the text could not be scanned. */
+/** Reason the scan stopped. */
 export type ScanProblem = 'unterminated comment' | 'unterminated string' | 'unterminated identifier'
 
 const IDENTIFIER_START = /[A-Za-z_\u0080-\uffff]/
@@ -32,7 +35,7 @@ const WHITESPACE = /[ \t\n\r\f\v]/
 export function scanStatementSegments(sql: string): StatementSegments | ScanProblem {
   const separators: number[] = []
   const hasTokens: boolean[] = [false]
-  let quoteInBlockComment = false
+  let unsafeBlockComment = false
   const markToken = (): void => {
     hasTokens[hasTokens.length - 1] = true
   }
@@ -50,7 +53,7 @@ export function scanStatementSegments(sql: string): StatementSegments | ScanProb
     } else if (char === '/' && next === '*') {
       const end = skipBlockComment(sql, index)
       if (end === -1) return 'unterminated comment'
-      if (/['"$]/.test(sql.slice(index, end))) quoteInBlockComment = true
+      if (/['"$]|--|\/\*/.test(sql.slice(index + 2, end - 2))) unsafeBlockComment = true
       index = end
     } else if (char === ';') {
       separators.push(index)
@@ -74,7 +77,7 @@ export function scanStatementSegments(sql: string): StatementSegments | ScanProb
       index = close + tag.length
     } else if (IDENTIFIER_START.test(char)) {
       markToken()
-      // E'...' is an escape string only when the E stands alone before the quote.
+      // E'...' is an escape string only when the E is a word of its own before the quote.
       if ((char === 'e' || char === 'E') && next === "'") {
         const end = skipQuoted(sql, index + 1, "'", true)
         if (end === -1) return 'unterminated string'
@@ -89,7 +92,7 @@ export function scanStatementSegments(sql: string): StatementSegments | ScanProb
       index += 1
     }
   }
-  return { separators, hasTokens, quoteInBlockComment }
+  return { separators, hasTokens, unsafeBlockComment }
 }
 
 /** Returns the dollar-quote tag (`$$` or `$name$`) that starts at `index`, or `null`. */

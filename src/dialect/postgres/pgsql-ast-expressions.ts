@@ -16,7 +16,11 @@ import {
   qualifiedName,
   type AstNode,
 } from './pgsql-ast-nodes.js'
-import { floorRuleOfFunction, IDENTITY_SETTINGS, isModifyingFunction } from './postgres-functions.js'
+import {
+  floorRuleOfFunction,
+  IDENTITY_SETTINGS,
+  isModifyingFunction,
+} from './postgres-functions.js'
 import { tablesOf, type Scope } from './postgres-scope.js'
 
 /**
@@ -153,6 +157,11 @@ export class PgsqlAstExpressions {
     }
   }
 
+  /** Walks the expressions of ORDER BY items. */
+  walkOrderBy(list: unknown, scope: Scope): void {
+    for (const item of asList(list)) this.walk(asNode(item, 'ORDER BY item', false)['by'], scope)
+  }
+
   /** Walks the items of a GROUP BY clause, where `ROLLUP (...)` and `CUBE (...)` call nothing. */
   walkGroupBy(list: unknown, scope: Scope): void {
     for (const item of asList(list)) {
@@ -171,7 +180,7 @@ export class PgsqlAstExpressions {
     const { schema, name } = qualifiedName(node['function'], 'function')
     const args = asList(node['args'])
     // The parser drops the quotes of a function name, but `"exists"(x)` calls a function
-    // named exists while `EXISTS (...)` is syntax: the text tells them apart.
+    // named exists while `EXISTS (...)` is syntax, so the first character decides.
     const syntax = schema === null && !this.#isQuoted(node['function'])
     const catalogName = syntax ? CATALOG_CALLS.get(name) : undefined
     if (catalogName !== undefined) {
@@ -187,10 +196,13 @@ export class PgsqlAstExpressions {
     // `count(*)`: the star selects no column, as in PostgreSQL's own tree.
     const [first] = args
     const aggregateStar =
-      args.length === 1 && first !== null && typeof first === 'object' && isBareStar(first as AstNode)
+      args.length === 1 &&
+      first !== null &&
+      typeof first === 'object' &&
+      isBareStar(first as AstNode)
     if (!aggregateStar) this.walk(args, scope)
 
-    for (const item of asList(node['orderBy'])) this.walk(asNode(item, 'ORDER BY item', false)['by'], scope)
+    this.walkOrderBy(node['orderBy'], scope)
     this.walk(node['filter'], scope)
     const withinGroup = node['withinGroup']
     if (withinGroup !== null && withinGroup !== undefined) {
@@ -200,7 +212,7 @@ export class PgsqlAstExpressions {
     if (over !== null && over !== undefined) {
       const window = asNode(over, 'OVER', false)
       this.walk(window['partitionBy'], scope)
-      for (const item of asList(window['orderBy'])) this.walk(asNode(item, 'ORDER BY item', false)['by'], scope)
+      this.walkOrderBy(window['orderBy'], scope)
     }
   }
 
@@ -229,13 +241,16 @@ export class PgsqlAstExpressions {
     const first = asList(node['args'])[0] as { type?: unknown; value?: unknown } | undefined
     const literal = first?.type === 'string' ? first.value : undefined
     if (typeof literal !== 'string' || IDENTITY_SETTINGS.has(literal.trim().toLowerCase())) {
-      this.#context.facts().addFloor('identity-change', 'set_config of the role or session authorization')
+      const construct = 'set_config of the role or session authorization'
+      this.#context.facts().addFloor('identity-change', construct)
     }
   }
 
   #columnRef(node: AstNode, scope: Scope): void {
     const rawName = node['name']
-    if (typeof rawName !== 'string') throw new SqlUnsupported(PGSQL_AST_FRONT_END, 'column reference')
+    if (typeof rawName !== 'string') {
+      throw new SqlUnsupported(PGSQL_AST_FRONT_END, 'column reference')
+    }
     const star = rawName === '*'
     const column = star ? '*' : identifier(rawName)
     const table = node['table']
@@ -268,5 +283,6 @@ export class PgsqlAstExpressions {
 }
 
 function isBareStar(node: AstNode): boolean {
-  return node.type === 'ref' && node['name'] === '*' && (node['table'] === undefined || node['table'] === null)
+  const unqualified = node['table'] === undefined || node['table'] === null
+  return node.type === 'ref' && node['name'] === '*' && unqualified
 }

@@ -1,9 +1,9 @@
 /**
  * Extracts facts from one statement of pgsql-ast-parser's tree, with the same rules as the
- * libpg-query extractor: the same kinds by effect, the same scopes for CTE and alias resolution,
- * and the same facts for the syntax that PostgreSQL's grammar turns into function calls
- * (`EXTRACT`, `SUBSTRING ... FROM`, `OVERLAY`, `AT TIME ZONE`). The two front ends are compared
- * fact by fact, so every rule here mirrors one in `postgres-extractor.ts`.
+ * libpg-query extractor. Kinds by effect, scopes for CTE and alias resolution, and the facts of
+ * syntax that PostgreSQL's grammar turns into function calls (`EXTRACT`, `AT TIME ZONE`) are the
+ * same. The two front ends are compared fact by fact, so every rule here mirrors one in
+ * `postgres-extractor.ts`.
  *
  * Every node is matched by its `type`. A node type that is not handled raises `SqlUnsupported`,
  * so a construct that a later parser version adds is denied until it is known.
@@ -104,7 +104,7 @@ export class PgsqlAstExtractor {
 
   /**
    * Walks a UNION. The parser attaches a trailing ORDER BY, LIMIT or FOR clause to the last
-   * branch, where PostgreSQL applies it to the whole query, so the clauses of a last branch
+   * branch, but PostgreSQL applies it to the whole query. So the clauses of a last branch
    * without parentheses are moved back to the UNION before the walk.
    */
   #union(node: AstNode, scope: Scope): void {
@@ -132,11 +132,13 @@ export class PgsqlAstExtractor {
   /** Tells whether a node's text starts with a parenthesis. */
   #parenthesized(node: AstNode): boolean {
     const start = (node['_location'] as { start?: unknown } | undefined)?.start
-    if (typeof start !== 'number') throw new SqlUnsupported(PGSQL_AST_FRONT_END, 'UNION branch without a position')
+    if (typeof start !== 'number') {
+      throw new SqlUnsupported(PGSQL_AST_FRONT_END, 'UNION branch without a position')
+    }
     return this.#sql[start] === '('
   }
 
-  /** A CTE sees only the CTEs before it; the main statement shares the scope that holds them. */
+  /** Walks WITH. A CTE can name only the CTEs before it, and the main statement all of them. */
   #with(node: AstNode, scope: Scope): void {
     for (const item of asList(node['bind'])) {
       const binding = asNode(item, 'WITH item', false)
@@ -183,16 +185,17 @@ export class PgsqlAstExtractor {
 
   /**
    * Adds `lock` for the base tables of FROM items and of their sub-queries' FROM lists, the
-   * way the libpg-query extractor does: a sub-query that is a set operation of more than two
-   * branches is read as PostgreSQL groups it, `(A UNION B) UNION C`, so only the last branch
-   * has a FROM list of its own.
+   * way the libpg-query extractor does. A set operation of more than two branches is read as
+   * PostgreSQL groups it, `(A UNION B) UNION C`, so only its last branch has a FROM list.
    */
   #lockFromItems(items: readonly unknown[], scope: Scope): void {
     for (const value of items) {
       const item = asNode(value, 'FROM item')
       if (item.type === 'table') {
         const name = qualifiedName(item['name'], 'table')
-        if (name.schema !== null || !scope.isCte(name.name)) this.#addTable(name.schema, name.name, 'lock')
+        if (name.schema !== null || !scope.isCte(name.name)) {
+          this.#addTable(name.schema, name.name, 'lock')
+        }
       } else if (item.type === 'statement') {
         for (const select of this.#lockedSelects(asNode(item['statement'], 'sub-query'))) {
           this.#lockFromItems(asList(select['from']), scope)
@@ -232,7 +235,7 @@ export class PgsqlAstExtractor {
   }
 
   #orderBy(list: unknown, scope: Scope): void {
-    for (const item of asList(list)) this.#expressions.walk(asNode(item, 'ORDER BY item', false)['by'], scope)
+    this.#expressions.walkOrderBy(list, scope)
   }
 
   #insert(node: AstNode, scope: Scope): void {
@@ -286,7 +289,9 @@ export class PgsqlAstExtractor {
     const inner = scope.child()
     inner.entries.push({ alias: target.alias, table: target })
     const from = node['from']
-    if (from !== null && from !== undefined) this.#fromList(Array.isArray(from) ? from : [from], inner)
+    if (from !== null && from !== undefined) {
+      this.#fromList(Array.isArray(from) ? from : [from], inner)
+    }
 
     this.#setList(node['sets'], target, inner)
     this.#whereOnTarget(node, target, inner)
@@ -296,7 +301,8 @@ export class PgsqlAstExtractor {
   #setList(list: unknown, target: TargetTable, scope: Scope): void {
     for (const item of asList(list)) {
       const set = asNode(item, 'SET item', false)
-      this.#facts.addColumn(target.schema, target.name, nameOf(set['column'], 'SET column'), 'update')
+      const column = nameOf(set['column'], 'SET column')
+      this.#facts.addColumn(target.schema, target.name, column, 'update')
       this.#expressions.walk(set['value'], scope)
     }
   }
@@ -323,7 +329,9 @@ export class PgsqlAstExtractor {
     const items = asList(node['returning'])
     if (items.length === 0) return
     this.#addTable(target.schema, target.name, 'select')
-    for (const item of items) this.#expressions.walk(asNode(item, 'RETURNING item', false)['expr'], scope)
+    for (const item of items) {
+      this.#expressions.walk(asNode(item, 'RETURNING item', false)['expr'], scope)
+    }
   }
 
   // FROM items and relations -------------------------------------------------------------
@@ -344,7 +352,8 @@ export class PgsqlAstExtractor {
     let chainStart = scope.entries.length
     for (const value of items) {
       const item = asNode(value, 'FROM item')
-      const join = item['join'] === null || item['join'] === undefined ? null : asNode(item['join'], 'JOIN', false)
+      const rawJoin = item['join']
+      const join = rawJoin === null || rawJoin === undefined ? null : asNode(rawJoin, 'JOIN', false)
       if (join === null) chainStart = scope.entries.length
       const left = scope.entries.slice(chainStart)
       this.#fromItem(item, scope)
@@ -361,7 +370,9 @@ export class PgsqlAstExtractor {
   #usingColumns(entries: readonly RangeEntry[], columns: readonly string[]): void {
     for (const entry of entries) {
       for (const table of tablesOf(entry)) {
-        for (const column of columns) this.#facts.addColumn(table.schema, table.name, column, 'select')
+        for (const column of columns) {
+          this.#facts.addColumn(table.schema, table.name, column, 'select')
+        }
       }
     }
   }

@@ -45,7 +45,9 @@ export function asNode(value: unknown, what: string, tagged = true): AstNode {
 /** Reads an optional list: `null` and `undefined` are empty, any other non-array is unsupported. */
 export function asList(value: unknown): readonly unknown[] {
   if (value === null || value === undefined) return []
-  if (!Array.isArray(value)) throw new SqlUnsupported(PGSQL_AST_FRONT_END, 'list of an unknown shape')
+  if (!Array.isArray(value)) {
+    throw new SqlUnsupported(PGSQL_AST_FRONT_END, 'list of an unknown shape')
+  }
   return value
 }
 
@@ -68,16 +70,22 @@ export function identifier(raw: string): string {
 /** Reads the identifier of a `{ name }` node. */
 export function nameOf(value: unknown, what: string): string {
   const name = asNode(value, what, false)['name']
-  if (typeof name !== 'string') throw new SqlUnsupported(PGSQL_AST_FRONT_END, `${what} without a name`)
+  if (typeof name !== 'string') {
+    throw new SqlUnsupported(PGSQL_AST_FRONT_END, `${what} without a name`)
+  }
   return identifier(name)
 }
 
 /** Reads a `{ schema?, name }` node. */
-export function qualifiedName(value: unknown, what: string): { schema: string | null; name: string } {
+export function qualifiedName(
+  value: unknown,
+  what: string,
+): { schema: string | null; name: string } {
   const node = asNode(value, what, false)
   const schema = node['schema']
   if (schema !== undefined && schema !== null && typeof schema !== 'string') {
     throw new SqlUnsupported(PGSQL_AST_FRONT_END, `${what} with an unknown schema`)
   }
-  return { schema: typeof schema === 'string' ? identifier(schema) : null, name: nameOf(node, what) }
+  const name = nameOf(node, what)
+  return { schema: typeof schema === 'string' ? identifier(schema) : null, name }
 }

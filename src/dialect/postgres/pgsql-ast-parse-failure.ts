@@ -29,7 +29,8 @@ const KNOWN_GAPS: readonly (readonly [RegExp, string])[] = [
 /** Builds the error for a failed parse of `sql`. */
 export function parseFailure(sql: string, error: unknown): SqlParseFailed | SqlUnsupported {
   if (error instanceof RangeError) {
-    return new SqlUnsupported(PGSQL_AST_FRONT_END, 'nesting depth', 'the statement is nested too deeply to parse')
+    const message = 'the statement is nested too deeply to parse'
+    return new SqlUnsupported(PGSQL_AST_FRONT_END, 'nesting depth', message)
   }
   const gap = KNOWN_GAPS.find(([pattern]) => pattern.test(sql))
   if (gap !== undefined) {

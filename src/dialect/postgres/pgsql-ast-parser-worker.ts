@@ -1,15 +1,15 @@
 /**
  * Runs pgsql-ast-parser in a worker thread with a time and memory limit, while the caller waits
- * synchronously. The parser's Earley algorithm has inputs of a few hundred characters that take
- * minutes (a fuzz finding), and a front end's `analyze` is synchronous, so the main thread blocks
- * on `Atomics.wait` with a timeout. A worker that does not answer in time is terminated and
- * replaced on the next call.
+ * synchronously. The parser's lexer backtracks exponentially on some inputs of a few hundred
+ * characters (a generated statement of 284 characters took 164 s), and a front end's `analyze`
+ * is synchronous, so the calling thread blocks on `Atomics.wait` with a timeout. A worker that
+ * does not reply in time is terminated and replaced on the next call.
  */
 
 import { createRequire } from 'node:module'
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads'
 
-/** What the worker sends back: the statements as JSON, or the name and message of the error. */
+/** The worker's reply: the statements as JSON, or the name and message of the error. */
 type ParseReply =
   | { readonly ok: true; readonly json: string }
   | { readonly ok: false; readonly name: string; readonly message: string }
@@ -29,7 +29,8 @@ parentPort.on('message', (sql) => {
   try {
     reply = { ok: true, json: JSON.stringify(parse(sql, { locationTracking: true })) }
   } catch (error) {
-    reply = { ok: false, name: String(error && error.name), message: String(error && error.message) }
+    const name = String(error && error.name)
+    reply = { ok: false, name, message: String(error && error.message) }
   }
   port.postMessage(reply)
   Atomics.store(signal, 0, 1)
@@ -61,7 +62,7 @@ export class PgsqlAstParserWorker {
 
   /**
    * Parses `sql` with location tracking and returns the statements.
-   * @throws ParseTimeout when the worker does not answer within the time limit.
+   * @throws ParseTimeout when the worker does not reply within the time limit.
    * @throws Error with the parser's name and message when the parser rejects the text.
    */
   parse(sql: string): unknown[] {
@@ -78,8 +79,8 @@ export class PgsqlAstParserWorker {
 
     const reply = received.message as ParseReply
     if (reply.ok) return JSON.parse(reply.json) as unknown[]
-    const error = reply.name === 'RangeError' ? new RangeError(reply.message) : new Error(reply.message)
-    throw error
+    if (reply.name === 'RangeError') throw new RangeError(reply.message)
+    throw new Error(reply.message)
   }
 
   #start(): RunningWorker {

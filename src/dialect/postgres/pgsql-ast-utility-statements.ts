@@ -8,7 +8,15 @@
 import { SqlUnsupported } from '../../errors.js'
 import type { FactBuilder } from '../../extract/fact-builder.js'
 import type { StatementKind, TableAction } from '../../extract/statement-facts.js'
-import { PGSQL_AST_FRONT_END, QUERY_TYPES, asList, asNode, nameOf, qualifiedName, type AstNode } from './pgsql-ast-nodes.js'
+import {
+  PGSQL_AST_FRONT_END,
+  QUERY_TYPES,
+  asList,
+  asNode,
+  nameOf,
+  qualifiedName,
+  type AstNode,
+} from './pgsql-ast-nodes.js'
 import { addTableFact, isTemporarySchema } from './pgsql-ast-table-facts.js'
 import { IDENTITY_SETTINGS } from './postgres-functions.js'
 import { Scope } from './postgres-scope.js'
@@ -46,7 +54,7 @@ const KINDS: Readonly<Record<string, StatementKind>> = {
 /** DROP statements whose names are relations, as PostgreSQL's relation object types are. */
 const RELATION_DROPS: ReadonlySet<string> = new Set(['drop table', 'drop sequence', 'drop index'])
 
-/** The kind of a utility statement. @throws SqlUnsupported for a statement type not listed. */
+/** Returns the kind of a utility statement. @throws SqlUnsupported for a type not listed. */
 export function utilityKindOf(node: AstNode): StatementKind {
   const kind = KINDS[node.type]
   if (kind === undefined) throw new SqlUnsupported(PGSQL_AST_FRONT_END, node.type.toUpperCase())
@@ -54,7 +62,11 @@ export function utilityKindOf(node: AstNode): StatementKind {
 }
 
 /** Adds the facts of a utility statement to `facts`. */
-export function extractUtility(node: AstNode, facts: FactBuilder, statement: StatementWalker): void {
+export function extractUtility(
+  node: AstNode,
+  facts: FactBuilder,
+  statement: StatementWalker,
+): void {
   facts.addKind(utilityKindOf(node))
   const relation = (value: unknown, action: TableAction): void => {
     const name = qualifiedName(value, 'relation')
@@ -91,7 +103,9 @@ export function extractUtility(node: AstNode, facts: FactBuilder, statement: Sta
     case 'create view':
     case 'create materialized view':
       // PostgreSQL rewrites a recursive view into WITH RECURSIVE; the parser keeps only a flag.
-      if (node['recursive'] === true) throw new SqlUnsupported(PGSQL_AST_FRONT_END, 'CREATE RECURSIVE VIEW')
+      if (node['recursive'] === true) {
+        throw new SqlUnsupported(PGSQL_AST_FRONT_END, 'CREATE RECURSIVE VIEW')
+      }
       relation(node['name'], 'create')
       return statement(node['query'], new Scope(null).child())
     case 'create schema':
@@ -113,7 +127,11 @@ function setting(facts: FactBuilder, rawName: string): void {
   const name = rawName.toLowerCase()
   if (IDENTITY_SETTINGS.has(name)) {
     facts.addFloor('identity-change', `SET ${name.toUpperCase().replace('_', ' ')}`)
-  } else if (name === 'transaction' || name === 'session characteristics' || name.startsWith('transaction_')) {
+  } else if (
+    name === 'transaction' ||
+    name === 'session characteristics' ||
+    name.startsWith('transaction_')
+  ) {
     facts.addFloor('transaction-control', `SET ${name}`)
   } else {
     facts.addFloor('session-state', `SET ${name}`)

@@ -193,6 +193,12 @@ export class PostgresExtractor {
       this.#facts.addFloor('session-state', 'object in the temporary schema')
     }
     if (type === 'CreateStmt' || type === 'CreateTableAsStmt') this.#temporaryTable(body)
+    // Temporary views and sequences have no ON COMMIT DROP, so they always outlive the request,
+    // and a temporary view shadows a table of the same name for later users of the connection.
+    const createdRelation = asBody(body['view']) ?? asBody(body['sequence'])
+    if (utility.kind === 'create' && createdRelation?.['relpersistence'] === 't') {
+      this.#facts.addFloor('session-state', 'temporary view or sequence')
+    }
 
     for (const [field, child] of Object.entries(body)) {
       if (RELATION_FIELDS.has(field) && child !== undefined) {

@@ -44,14 +44,18 @@ describe('statement boundaries', () => {
     assert.deepEqual(segments.hasTokens, [true, false, false])
   })
 
-  it('flags quotes in block comments only', () => {
+  it('flags unsafe block comments only', () => {
     const flagged = (sql: string): boolean => {
       const segments = scanStatementSegments(sql)
-      return typeof segments !== 'string' && segments.quoteInBlockComment
+      return typeof segments !== 'string' && segments.unsafeBlockComment
     }
     assert.equal(flagged("SELECT 1 /* it's */"), true)
     assert.equal(flagged('SELECT 1 /* $$ */'), true)
     assert.equal(flagged('SELECT 1 /* "x */'), true)
+    assert.equal(flagged('SELECT 1 /* -- */'), true)
+    assert.equal(flagged('SELECT 1 /* /* */ */'), true)
+    assert.equal(flagged('SELECT 1 /* a - b * c / d */'), false)
+    assert.equal(flagged('SELECT 1 /**/'), false)
     assert.equal(flagged("SELECT 1 -- it's"), false)
     assert.equal(flagged("SELECT '/* '' */'"), false)
   })

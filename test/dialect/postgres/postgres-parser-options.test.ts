@@ -39,8 +39,10 @@ for (const [label, options] of CONFIGURATIONS) {
 
     for (const attack of readAttackCases().filter((item) => item.dialect === 'postgresql')) {
       it(`${attack.id} is ${attack.expected === 'allow' ? 'allowed' : 'denied'}`, () => {
-        const decision = engine.check({ dialect: 'postgres', roles: [attack.role], sql: attack.sql })
-        assert.equal(decision.allowed, attack.expected === 'allow', JSON.stringify(decision.denials))
+        const { role, sql } = attack
+        const decision = engine.check({ dialect: 'postgres', roles: [role], sql })
+        const denials = JSON.stringify(decision.denials)
+        assert.equal(decision.allowed, attack.expected === 'allow', denials)
       })
     }
 
@@ -90,7 +92,8 @@ describe('PostgreSQL parser options', () => {
 
   it('deny a cross-check disagreement with its reason', async () => {
     const engine = await createPolicyEngine({ crossCheck: true })
-    const decision = engine.check({ dialect: 'postgres', roles: ['admin'], sql: 'EXPLAIN SELECT 1' })
+    const sql = 'EXPLAIN SELECT 1'
+    const decision = engine.check({ dialect: 'postgres', roles: ['admin'], sql })
     assert.equal(decision.allowed, false)
     assert.equal(decision.errorCode, 'ERR_SQL_UNSUPPORTED')
     assert.match(decision.denials[0]?.reason ?? '', /pgsql-ast-parser.*EXPLAIN/)
