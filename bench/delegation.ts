@@ -174,7 +174,7 @@ export async function measureDelegation(
       throw new Error('the delegated point select returned an unexpected row')
     }
 
-    const requests = budget.quick ? 200 : 2000
+    const requests = budget.quick ? 100 : 2000
     const concurrency = Math.max(2, target.poolSize * 2)
     const point = (index: number): number => (index % ROWS) + 1
     const delegated = (module: PostgreSQLDelegationModule) => () =>

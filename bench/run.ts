@@ -97,7 +97,7 @@ async function main(): Promise<number> {
 
   // A quick run takes an even sample of each corpus, so that the slowest parser stays in budget.
   const { corpora, missing: missingCorpora } = options.quick
-    ? readCorpora(60, 100)
+    ? readCorpora(30, 50)
     : readCorpora(Number.POSITIVE_INFINITY, 2000)
   for (const corpus of missingCorpora) log(`corpus ${corpus.name} skipped: ${corpus.reason}`)
   const { parsers, missing: missingParsers } = await loadParsers()
