@@ -20,6 +20,11 @@ export interface StatementSegments {
    * lexes a comment's content as tokens, and these start tokens that can swallow its end.
    */
   readonly unsafeBlockComment: boolean
+  /**
+   * Whether an unquoted identifier contains `$`. PostgreSQL reads `x$$` as one identifier, but
+   * pgsql-ast-parser reads `x` followed by the start of a dollar quote.
+   */
+  readonly dollarInIdentifier: boolean
 }
 
 /** Reason the scan stopped. */
@@ -36,6 +41,7 @@ export function scanStatementSegments(sql: string): StatementSegments | ScanProb
   const separators: number[] = []
   const hasTokens: boolean[] = [false]
   let unsafeBlockComment = false
+  let dollarInIdentifier = false
   const markToken = (): void => {
     hasTokens[hasTokens.length - 1] = true
   }
@@ -85,14 +91,17 @@ export function scanStatementSegments(sql: string): StatementSegments | ScanProb
         continue
       }
       index += 1
-      while (index < sql.length && IDENTIFIER_PART.test(sql[index] as string)) index += 1
+      while (index < sql.length && IDENTIFIER_PART.test(sql[index] as string)) {
+        if (sql[index] === '$') dollarInIdentifier = true
+        index += 1
+      }
     } else {
       // Numbers, parameters, operators and punctuation cannot hide a semicolon.
       markToken()
       index += 1
     }
   }
-  return { separators, hasTokens, unsafeBlockComment }
+  return { separators, hasTokens, unsafeBlockComment, dollarInIdentifier }
 }
 
 /** Returns the dollar-quote tag (`$$` or `$name$`) that starts at `index`, or `null`. */

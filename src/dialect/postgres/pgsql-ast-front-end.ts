@@ -15,6 +15,7 @@
  *   parsing. The parser lexes a block comment's content as tokens, so a quote or `--` there
  *   swallows the comment's end and hides the rest of the statement, or a following statement,
  *   and its lexer can take minutes on such text.
+ * - Unquoted identifiers with `$` are denied: the parser reads `x$$` as `x` and a dollar quote.
  * - Statement boundaries from PostgreSQL's lexical rules (`pgsql-ast-boundaries.ts`): any
  *   difference between them and the parser's statements is denied.
  */
@@ -45,9 +46,10 @@ export interface PgsqlAstFrontEndOptions {
    */
   readonly maxSqlBytes?: number
   /**
-   * Time limit of one parse in milliseconds, including the start of the worker thread on first
-   * use; a slower parse is denied. Default 3,000. The calling thread waits for the parse, so
-   * this is also how long one request can hold the event loop.
+   * Time limit of one parse in milliseconds; a slower parse is denied. Default 3,000. The
+   * calling thread waits for the parse, so this is also how long one request can hold the event
+   * loop. Starting the worker thread, on first use and after a timeout, has its own limit of
+   * 10 s.
    */
   readonly parseTimeoutMs?: number
   /** Heap limit of the parser's worker thread in megabytes; running out is denied. Default 512. */
@@ -94,6 +96,13 @@ function analyze(sql: string, maxSqlBytes: number, parser: PgsqlAstParserWorker)
       'block comment with quotes or comment marks',
       'pgsql-ast-parser cannot read a block comment that contains a quote, a dollar sign, ' +
         '`--` or a nested comment',
+    )
+  }
+  if (segments.dollarInIdentifier) {
+    throw new SqlUnsupported(
+      PGSQL_AST_FRONT_END,
+      'identifier with a dollar sign',
+      'pgsql-ast-parser reads a dollar sign in an unquoted identifier as a dollar quote',
     )
   }
 

@@ -24,6 +24,8 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads')
 const { parse } = require(workerData.modulePath)
 const { signal, port } = workerData
+Atomics.store(signal, 0, 1)
+Atomics.notify(signal, 0)
 parentPort.on('message', (sql) => {
   let reply
   try {
@@ -44,8 +46,11 @@ interface RunningWorker {
   readonly signal: Int32Array
 }
 
+/** Time limit for a worker to start and load the parser, in milliseconds. */
+const START_TIMEOUT_MS = 10_000
+
 export interface ParserWorkerOptions {
-  /** Time limit of one parse in milliseconds, worker start included. */
+  /** Time limit of one parse in milliseconds. */
   readonly timeoutMs: number
   /** Heap limit of the worker in megabytes. */
   readonly maxHeapMb: number
@@ -100,6 +105,11 @@ export class PgsqlAstParserWorker {
     worker.unref()
     channel.port1.unref()
     this.#running = { worker, port: channel.port1, signal }
+    // The first parse waits for the worker to load the parser, so start time is not parse time.
+    if (Atomics.wait(signal, 0, 0, START_TIMEOUT_MS) === 'timed-out') {
+      this.#stop()
+      throw new ParseTimeout(`pgsql-ast-parser did not start within ${START_TIMEOUT_MS} ms`)
+    }
     return this.#running
   }
 

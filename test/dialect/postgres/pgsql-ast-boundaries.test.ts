@@ -44,6 +44,15 @@ describe('statement boundaries', () => {
     assert.deepEqual(segments.hasTokens, [true, false, false])
   })
 
+  it('flags dollar signs in identifiers', () => {
+    const flagged = (sql: string): boolean => {
+      const segments = scanStatementSegments(sql)
+      return typeof segments !== 'string' && segments.dollarInIdentifier
+    }
+    assert.equal(flagged('SELECT a$b FROM t'), true)
+    assert.equal(flagged('SELECT $1, $$a$$, "a$b" FROM t'), false)
+  })
+
   it('flags unsafe block comments only', () => {
     const flagged = (sql: string): boolean => {
       const segments = scanStatementSegments(sql)

@@ -166,6 +166,14 @@ describe('pgsql-ast-parser front end', () => {
     })
   }
 
+  it('denies a dollar sign in an identifier', () => {
+    assert.throws(
+      () => pgsqlAst.analyze("SELECT x$$, pg_read_file('x'), y$$ FROM t"),
+      (error: unknown) =>
+        error instanceof SqlUnsupported && error.construct === 'identifier with a dollar sign',
+    )
+  })
+
   it('reads quotes in line comments', () => {
     const facts = pgsqlAst.analyze("SELECT a -- don't $$\nFROM t")
     assert.equal(facts.statements.length, 1)
