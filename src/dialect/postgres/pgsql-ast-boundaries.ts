@@ -25,6 +25,12 @@ export interface StatementSegments {
    * pgsql-ast-parser reads `x` followed by the start of a dollar quote.
    */
   readonly dollarInIdentifier: boolean
+  /**
+   * Whether a Unicode space such as U+00A0 appears outside literals and block comments.
+   * PostgreSQL reads it as part of an identifier and continues a line comment over U+2028, but
+   * pgsql-ast-parser reads both as whitespace and line ends.
+   */
+  readonly unicodeSpace: boolean
 }
 
 /** Reason the scan stopped. */
@@ -35,6 +41,8 @@ const IDENTIFIER_PART = /[A-Za-z0-9_$\u0080-\uffff]/
 const DOLLAR_TAG = /\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/y
 /** PostgreSQL's whitespace; other Unicode spaces are identifier characters to its scanner. */
 const WHITESPACE = /[ \t\n\r\f\v]/
+/** Characters that JavaScript's `\s` matches and PostgreSQL's scanner does not treat as space. */
+const UNICODE_SPACE = /[\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]/
 
 /** Scans `sql` and returns its segments, or the problem that stopped the scan. */
 export function scanStatementSegments(sql: string): StatementSegments | ScanProblem {
@@ -42,6 +50,7 @@ export function scanStatementSegments(sql: string): StatementSegments | ScanProb
   const hasTokens: boolean[] = [false]
   let unsafeBlockComment = false
   let dollarInIdentifier = false
+  let unicodeSpace = false
   const markToken = (): void => {
     hasTokens[hasTokens.length - 1] = true
   }
@@ -55,7 +64,9 @@ export function scanStatementSegments(sql: string): StatementSegments | ScanProb
       index += 1
     } else if (char === '-' && next === '-') {
       const end = sql.slice(index).search(/[\r\n]/)
-      index = end === -1 ? sql.length : index + end
+      const stop = end === -1 ? sql.length : index + end
+      if (UNICODE_SPACE.test(sql.slice(index, stop))) unicodeSpace = true
+      index = stop
     } else if (char === '/' && next === '*') {
       const end = skipBlockComment(sql, index)
       if (end === -1) return 'unterminated comment'
@@ -93,6 +104,7 @@ export function scanStatementSegments(sql: string): StatementSegments | ScanProb
       index += 1
       while (index < sql.length && IDENTIFIER_PART.test(sql[index] as string)) {
         if (sql[index] === '$') dollarInIdentifier = true
+        if (UNICODE_SPACE.test(sql[index] as string)) unicodeSpace = true
         index += 1
       }
     } else {
@@ -101,7 +113,7 @@ export function scanStatementSegments(sql: string): StatementSegments | ScanProb
       index += 1
     }
   }
-  return { separators, hasTokens, unsafeBlockComment, dollarInIdentifier }
+  return { separators, hasTokens, unsafeBlockComment, dollarInIdentifier, unicodeSpace }
 }
 
 /** Returns the dollar-quote tag (`$$` or `$name$`) that starts at `index`, or `null`. */

@@ -16,6 +16,8 @@
  *   swallows the comment's end and hides the rest of the statement, or a following statement,
  *   and its lexer can take minutes on such text.
  * - Unquoted identifiers with `$` are denied: the parser reads `x$$` as `x` and a dollar quote.
+ *   So are Unicode spaces such as U+00A0 outside literals, which PostgreSQL reads as identifier
+ *   characters.
  * - Statement boundaries from PostgreSQL's lexical rules (`pgsql-ast-boundaries.ts`): any
  *   difference between them and the parser's statements is denied.
  */
@@ -96,6 +98,13 @@ function analyze(sql: string, maxSqlBytes: number, parser: PgsqlAstParserWorker)
       'block comment with quotes or comment marks',
       'pgsql-ast-parser cannot read a block comment that contains a quote, a dollar sign, ' +
         '`--` or a nested comment',
+    )
+  }
+  if (segments.unicodeSpace) {
+    throw new SqlUnsupported(
+      PGSQL_AST_FRONT_END,
+      'Unicode space',
+      'pgsql-ast-parser reads Unicode spaces as whitespace where PostgreSQL reads identifiers',
     )
   }
   if (segments.dollarInIdentifier) {

@@ -174,6 +174,19 @@ describe('pgsql-ast-parser front end', () => {
     )
   })
 
+  for (const sql of ['SELECT a\u00a0FROM t', 'SELECT 1 -- x\u2028 FROM t']) {
+    it(`denies a Unicode space: ${JSON.stringify(sql)}`, () => {
+      assert.throws(
+        () => pgsqlAst.analyze(sql),
+        (error: unknown) => error instanceof SqlUnsupported && error.construct === 'Unicode space',
+      )
+    })
+  }
+
+  it('reads Unicode spaces in literals', () => {
+    assert.equal(pgsqlAst.analyze("SELECT 'a\u00a0b'").statements.length, 1)
+  })
+
   it('reads quotes in line comments', () => {
     const facts = pgsqlAst.analyze("SELECT a -- don't $$\nFROM t")
     assert.equal(facts.statements.length, 1)
