@@ -43,6 +43,8 @@ const commentPart = fc.constantFrom(
   '\\',
   ' ',
   'a',
+  '\u2028',
+  '\n',
 )
 const commentBody = fc.array(commentPart, { maxLength: 6 }).map((parts) => parts.join(''))
 /** A comment body that cannot close the comment early. */
@@ -54,9 +56,10 @@ const comment = fc.oneof(
   commentBody.map((body) => `--${body.replaceAll('\n', ' ')}\n`),
 )
 
-/** Whitespace or a comment between tokens. */
+/** Whitespace, a Unicode space that PostgreSQL does not treat as one, or a comment. */
 const gap = fc.oneof(
   { weight: 3, arbitrary: fc.constant(' ') },
+  { weight: 1, arbitrary: fc.constantFrom('\u00a0', '\t', '\n') },
   { weight: 1, arbitrary: comment.map((text) => ` ${text} `) },
 )
 
@@ -71,7 +74,7 @@ const stringLiteral = fc.oneof(
 const identifier = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom('t', 'u', 'accounts', 'salaries') },
   { weight: 2, arbitrary: fc.constantFrom('"T"', '"a""b"', '"se;ect"', '"/*"') },
-  { weight: 1, arbitrary: fc.constant('U&"d\\0061t"') },
+  { weight: 1, arbitrary: fc.constantFrom('U&"d\\0061t"', 'a$b', 'x$$') },
 )
 const table = fc.oneof(identifier, identifier.map((name) => `public.${name}`))
 const column = fc.constantFrom('a', 'b', 'id', '"A"', 't.a', 'x.b', '*')

@@ -124,11 +124,17 @@ function analyze(sql: string, maxSqlBytes: number, parser: PgsqlAstParserWorker)
     }
     throw parseFailure(sql, error)
   }
-  checkBoundaries(statements as Located[], segments)
+  const spans = statementSpans(statements as Located[], segments, sql.length)
 
   const extractor = new PgsqlAstExtractor(sql)
   try {
-    const facts = statements.map((statement) => extractor.extract(statement))
+    const facts = statements.map((statement, index) => {
+      const extracted = extractor.extract(statement)
+      // Several statements run one at a time, each from its own slice of the text.
+      return statements.length > 1
+        ? Object.freeze({ ...extracted, span: spans[index] as { start: number; end: number } })
+        : extracted
+    })
     return Object.freeze({
       dialect: 'postgres',
       frontEnd: PGSQL_AST_FRONT_END,
@@ -146,9 +152,14 @@ function analyze(sql: string, maxSqlBytes: number, parser: PgsqlAstParserWorker)
 
 /**
  * Checks that the parser found exactly one statement in each segment that PostgreSQL's lexical
- * rules find between semicolons, and that no statement crosses a semicolon.
+ * rules find between semicolons, and that no statement crosses a semicolon. Returns each
+ * statement's segment as a span of the text, without the semicolon that ends it.
  */
-function checkBoundaries(statements: readonly Located[], segments: StatementSegments): void {
+function statementSpans(
+  statements: readonly Located[],
+  segments: StatementSegments,
+  length: number,
+): { start: number; end: number }[] {
   const segmentOf = (offset: number): number => {
     let segment = 0
     const { separators } = segments
@@ -173,6 +184,12 @@ function checkBoundaries(statements: readonly Located[], segments: StatementSegm
   if (expected.length !== used.length || !same) {
     throw boundaryMismatch()
   }
+
+  const { separators } = segments
+  return used.map((segment) => ({
+    start: segment === 0 ? 0 : (separators[segment - 1] as number) + 1,
+    end: separators[segment] ?? length,
+  }))
 }
 
 function boundaryMismatch(): SqlUnsupported {

@@ -45,10 +45,16 @@ const RELATION_FIELDS = new Set(['relation', 'view', 'sequence'])
 /** Reads the single `{ TypeName: body }` of a wrapped node, or `null` for anything else. */
 export function unwrap(value: unknown): [string, Body] | null {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return null
-  const keys = Object.keys(value)
-  if (keys.length !== 1) return null
-  const type = keys[0]
-  if (type === undefined || !/^[A-Z]/.test(type)) return null
+  // One pass over the own keys without building an array: a node has exactly one.
+  let type: string | undefined
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue
+    if (type !== undefined) return null
+    type = key
+  }
+  // Node type names start with an ASCII capital letter, code units 65 (A) to 90 (Z).
+  const first = type === undefined ? 0 : type.charCodeAt(0)
+  if (type === undefined || first < 65 || first > 90) return null
   const body = (value as Record<string, unknown>)[type]
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return null
   return [type, body as Body]
@@ -675,7 +681,7 @@ export class PostgresExtractor {
         this.#relation(body, 'select')
         return
       }
-      for (const child of Object.values(body)) this.#walk(child, scope)
+      this.#walkChildren(body, scope)
       return
     }
 
@@ -711,7 +717,20 @@ export class PostgresExtractor {
       default:
         if (DATA_KINDS[type] !== undefined) return this.#statement(value, scope.child())
         if (!PASSTHROUGH_NODES.has(type)) throw new SqlUnsupported(FRONT_END, type)
-        for (const child of Object.values(body)) this.#walk(child, scope)
+        this.#walkChildren(body, scope)
+    }
+  }
+
+  /**
+   * Walks the own fields of a body that hold objects or arrays, in property order as
+   * `Object.values` would, without building the array; other values hold no node.
+   */
+  #walkChildren(body: Body, scope: Scope): void {
+    for (const field in body) {
+      const child = body[field]
+      if (child !== null && typeof child === 'object' && Object.hasOwn(body, field)) {
+        this.#walk(child, scope)
+      }
     }
   }
 

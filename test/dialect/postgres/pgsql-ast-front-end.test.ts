@@ -100,6 +100,16 @@ describe('pgsql-ast-parser front end', () => {
     })
   }
 
+  it('gives each of several statements its span', () => {
+    const sql = "SELECT 1; /* c */ SELECT ';' ;"
+    const spans = pgsqlAst.analyze(sql).statements.map((statement) => statement.span)
+    // libpg-query starts a span at the first token; this one starts after the semicolon.
+    assert.deepEqual(
+      spans.map((span) => sql.slice(span?.start, span?.end)),
+      ['SELECT 1', " /* c */ SELECT ';' "],
+    )
+  })
+
   it('names its facts after itself', () => {
     assert.equal(pgsqlAst.analyze('SELECT 1').frontEnd, 'pgsql-ast-parser')
   })
