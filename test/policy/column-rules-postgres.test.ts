@@ -32,6 +32,8 @@ p, sql-read, postgresql2, table:public.policy_notes, select, deny
 g, sql-write, sql-read, *
 p, sql-write, *, statement, insert, allow
 p, sql-write, *, table:public.*, insert, allow
+p, sql-write, *, statement, update, allow
+p, sql-write, *, table:public.*, update, allow
 p, contractor, *, table:public.policy_notes, select, deny
 `
 
@@ -83,10 +85,10 @@ describe('column rules, domains and row limits on PostgreSQL', () => {
         SELECT i, 'user ' || i, '000-00-000' || i FROM generate_series(1, 5) AS i;
       INSERT INTO public.policy_notes VALUES (1, 'first'), (2, 'second');
       GRANT SELECT ON public.policy_users, public.policy_notes TO ${READER_ROLE};
-      GRANT SELECT, INSERT ON public.policy_users, public.policy_notes TO ${WRITER_ROLE};
+      GRANT SELECT, INSERT, UPDATE ON public.policy_users, public.policy_notes TO ${WRITER_ROLE};
     `)
     engine = await createPolicyEngine({ policy: createPolicySource(MODEL, POLICY) })
-    const rowLimits = RowLimits.parse('sql-read, *, 3\n')
+    const rowLimits = RowLimits.parse('sql-read, *, 3\nsql-write, postgresql2, 2\n')
     first = new PostgreSQLDelegationModule('postgresql1', { engine, rowLimits })
     second = new PostgreSQLDelegationModule('postgresql2', { engine, rowLimits })
     await first.initialize(database.moduleConfig)
@@ -197,5 +199,16 @@ describe('column rules, domains and row limits on PostgreSQL', () => {
     await rejectsWith(first.delegate(reader, 'query', { sql }), 'ERR_EXECUTION_FAILED')
     const result = await first.delegate(reader, 'query', { sql: 'SELECT id FROM policy_users' })
     assert.equal(result.rows.length, 3)
+  })
+
+  it('cuts only the returned rows of an UPDATE', async () => {
+    const sql = "UPDATE policy_users SET name = 'renamed ' || id RETURNING id"
+    const result = await second.delegate(writer, 'query', { sql })
+    assert.equal(result.rows.length, 2)
+    assert.equal(result.truncated, true)
+    const check = await database.admin.query(
+      "SELECT count(*)::int AS n FROM public.policy_users WHERE name LIKE 'renamed %'",
+    )
+    assert.equal(check.rows[0]?.['n'], 5)
   })
 })

@@ -2,7 +2,8 @@
  * Runs one statement and reads at most a given number of rows, using the extended protocol's
  * own row count: Execute requests `maxRows + 1` rows, and when the portal suspends the client
  * sends Sync instead of requesting more. The SQL text is not changed. The extra row only tells
- * whether the result was cut; it is dropped before the result is returned.
+ * whether the result was cut; it is dropped before the result is returned. A data-modifying
+ * statement still runs to completion, and the `rowCount` of a cut result counts returned rows.
  */
 
 import pg from 'pg'
