@@ -12,6 +12,7 @@ import { formatIdentifier } from './policy-objects.js'
 /** Maximum memoized results before the memo is cleared. */
 const MEMO_LIMIT = 10_000
 
+/** Deny lines on columns and role links of one policy, indexed for `covers`. */
 export class ColumnRuleIndex {
   /** Deny lines as subject, domain, object, action. */
   readonly #denials: readonly (readonly string[])[]

@@ -31,6 +31,7 @@ export interface RowLimitLine {
 /** File name of the row limits in a policy directory. */
 export const ROW_LIMITS_FILE = 'limits.csv'
 
+/** The parsed lines of limits.csv. Without lines (`RowLimits.none`) no role is limited. */
 export class RowLimits {
   readonly lines: readonly RowLimitLine[]
 

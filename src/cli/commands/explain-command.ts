@@ -32,6 +32,7 @@ const DIALECTS: Readonly<Record<string, Dialect>> = {
 
 const DEFAULT_SCHEMAS: Readonly<Record<Dialect, string>> = { postgres: 'public', mssql: 'dbo' }
 
+/** Adds `sqlgate explain` to the program. */
 export function registerExplainCommand(
   program: Command,
   io: CommandIo,

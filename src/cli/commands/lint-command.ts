@@ -19,6 +19,7 @@ interface LintCommandOptions {
   readonly json?: boolean
 }
 
+/** Adds `sqlgate lint` to the program. */
 export function registerLintCommand(
   program: Command,
   io: CommandIo,

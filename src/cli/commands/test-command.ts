@@ -12,6 +12,7 @@ import { readPolicyTests } from '../../policy/policy-tests/policy-test-file.js'
 import { runPolicyTests } from '../../policy/policy-tests/run-policy-tests.js'
 import type { CommandIo } from '../command-io.js'
 
+/** Adds `sqlgate test` to the program. */
 export function registerTestCommand(
   program: Command,
   io: CommandIo,

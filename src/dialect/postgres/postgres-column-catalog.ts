@@ -43,6 +43,10 @@ interface CachedColumns {
   readonly expiresAt: number
 }
 
+/**
+ * Column lists read under impersonation, cached per database role and table. One instance per
+ * delegation module, so modules on different databases never share lists.
+ */
 export class PostgresColumnCatalog {
   readonly #ttlMillis: number
   readonly #maxEntries: number

@@ -1,8 +1,8 @@
 /**
  * Runs one statement and reads at most a given number of rows, using the extended protocol's
  * own row count: Execute requests `maxRows + 1` rows, and when the portal suspends the client
- * sends Sync instead of requesting more. The SQL text is not changed. The extra row only tells
- * whether the result was cut; it is dropped before the result is returned. A data-modifying
+ * sends Sync instead of requesting more. The SQL text is not changed. The extra row only shows
+ * that the result was cut, and it is dropped before the result is returned. A data-modifying
  * statement still runs to completion, and the `rowCount` of a cut result counts returned rows.
  */
 

@@ -22,6 +22,7 @@ import { sortFindings } from './lint-finding.js'
 const POLICY_FILE = 'policy.csv'
 const MODEL_FILE = 'model.conf'
 
+/** Options of `lintPolicyDirectory`. */
 export interface LintOptions {
   /** Tables and columns that table and column patterns should match. Default: not checked. */
   readonly catalog?: ColumnCatalog

@@ -8,6 +8,7 @@ import type { PolicyEngine } from '../../engine/policy-engine.js'
 import type { Denial } from '../../errors.js'
 import type { PolicyTestCase } from './policy-test-file.js'
 
+/** One case with the decision the policy made and how it differs from the expectation. */
 export interface PolicyTestResult {
   readonly testCase: PolicyTestCase
   readonly decision: Decision
