@@ -23,10 +23,10 @@ export interface CreatePolicyEngineOptions
   readonly frontEnds?: Partial<Record<Dialect, SqlFrontEnd>>
   /**
    * PostgreSQL parser. Default `libpg-query`, PostgreSQL's own grammar. `pgsql-ast-parser` is an
-   * independent grammar that covers less SQL (no MERGE, EXPLAIN, WINDOW, recursive CTEs without
-   * a column list, `DELETE ... USING`, tagged dollar quotes or `E''` strings; text over 16 KiB is
-   * denied), so used alone it denies more and was tested less. Cannot be combined with
-   * `frontEnds.postgres`.
+   * independent grammar that covers less SQL: no MERGE, EXPLAIN, WINDOW, recursive CTEs without
+   * a column list, `DELETE ... USING` or tagged dollar quotes, no block comments with quotes,
+   * and no text over 16 KiB (docs/differential.md lists the limits). Used alone it denies more
+   * and was tested less. Cannot be combined with `frontEnds.postgres`.
    */
   readonly parser?: PostgresParser
   /**
