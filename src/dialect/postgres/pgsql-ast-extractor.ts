@@ -345,8 +345,8 @@ export class PgsqlAstExtractor {
 
   /**
    * Adds FROM items to `scope`. The parser lists a join as the item it brings in, with the join
-   * condition on that item, so `a JOIN b USING (x), c` is `[a, b(USING x), c]`: a join chain
-   * starts at the last item without a join.
+   * condition on that item, so `a JOIN b USING (x), c` is `[a, b(USING x), c]`. A join chain
+   * therefore starts at the last item without a join.
    */
   #fromList(items: readonly unknown[], scope: Scope): void {
     let chainStart = scope.entries.length

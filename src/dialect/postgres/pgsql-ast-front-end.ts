@@ -7,10 +7,10 @@
  * Defenses of its own, checked before or after the parser runs:
  * - An input limit (default 16 KiB) below the engine's: the parser's Earley algorithm needs
  *   about 1 s and 750 MB for one 100 KB statement.
- * - A time limit (default 3 s) and a heap limit (default 512 MB): the parser runs in a worker
- *   thread, because its lexer backtracks exponentially on an unterminated `E'` string (26
- *   spaces after `E'` took 1.3 s, each further space about 1.7 times longer), which no input
- *   limit prevents.
+ * - A time limit (default 3 s) and a heap limit (default 512 MB), because the parser runs in a
+ *   worker thread. Its lexer backtracks exponentially on an unterminated `E'` string, which no
+ *   input limit prevents: 26 spaces after `E'` took 1.3 s, and each further space about 1.7
+ *   times longer.
  * - Block comments that contain `'`, `"`, `$`, `--` or a nested `/*` are denied before
  *   parsing. The parser lexes a block comment's content as tokens, so a quote or `--` there
  *   swallows the comment's end and hides the rest of the statement, or a following statement,
