@@ -59,6 +59,15 @@ export class ColumnRuleIndex {
     return answer
   }
 
+  /** Tells whether any column deny line applies to one of `roles` in `domain`. */
+  hasColumnDenials(roles: readonly string[], domain: string): boolean {
+    const subjects = this.#inheritedRoles(roles, domain)
+    return this.#denials.some(
+      ([subject = '', lineDomain = '', object = '']) =>
+        subjects.has(subject) && object.startsWith('column:') && policyGlobMatch(domain, lineDomain),
+    )
+  }
+
   /** The roles and every role they inherit in `domain`, through `g` lines whose domain matches. */
   #inheritedRoles(roles: readonly string[], domain: string): Set<string> {
     const found = new Set(roles)

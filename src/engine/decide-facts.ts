@@ -14,7 +14,7 @@ import { columnObject, functionObject, tableObject } from '../authorize/policy-o
 import { columnRulesOf } from '../authorize/column-rule-index.js'
 import type { CatalogTable, ColumnCatalog } from '../catalog/column-catalog.js'
 import { CatalogUnavailable, type Denial } from '../errors.js'
-import type { ColumnFact, FloorFact, RequestFacts } from '../extract/statement-facts.js'
+import type { ColumnFact, FloorFact, RequestFacts, TableFact } from '../extract/statement-facts.js'
 import { FLOOR_RULES, floorObject, type FloorRuleId } from '../floor/floor-rules.js'
 
 /** Floor rules by severity, so the first denial names the most serious construct. */
@@ -26,10 +26,38 @@ const FLOOR_ORDER: readonly FloorRuleId[] = [
   'server-files',
   'remote-access',
   'session-state',
+  'stored-code',
   'server-processes',
   'denial-of-service',
   'multiple-statements',
 ]
+
+/** PostgreSQL catalog relations that show column values as planner statistics. */
+const STATISTICS_RELATIONS = new Set([
+  'pg_stats',
+  'pg_stats_ext',
+  'pg_stats_ext_exprs',
+  'pg_statistic',
+  'pg_statistic_ext',
+  'pg_statistic_ext_data',
+])
+
+/**
+ * Schema an unqualified table resolves to. PostgreSQL searches pg_catalog before the
+ * search_path, and every catalog relation is named pg_*, so such a name is checked there.
+ */
+function schemaOf(table: TableFact, dialect: string, defaultSchema: string): string {
+  if (table.schema !== null) return table.schema
+  return dialect === 'postgres' && table.name.startsWith('pg_') ? 'pg_catalog' : defaultSchema
+}
+
+function isStatisticsRelation(table: TableFact, dialect: string): boolean {
+  return (
+    dialect === 'postgres' &&
+    (table.schema === null || table.schema === 'pg_catalog') &&
+    STATISTICS_RELATIONS.has(table.name)
+  )
+}
 
 /** Policy action that lifts a liftable floor rule. */
 export const LIFT_ACTION = 'lift'
@@ -97,8 +125,25 @@ export function decideFacts(
   }
 
   for (const statement of facts.statements) {
+    for (const table of statement.tables) {
+      if (!isStatisticsRelation(table, facts.dialect)) continue
+      if (!columnRules.hasColumnDenials(roles, domain)) continue
+      denials.push({
+        object: tableObject(table, schemaOf(table, facts.dialect, defaultSchema)),
+        action: table.action,
+        rule: 'column rules',
+        reason:
+          'planner statistics show sample values of every column, and column deny lines apply ' +
+          'to these roles',
+      })
+    }
+  }
+
+  for (const statement of facts.statements) {
     for (const kind of statement.kinds) ask('statement', kind)
-    for (const table of statement.tables) ask(tableObject(table, defaultSchema), table.action)
+    for (const table of statement.tables) {
+      ask(tableObject(table, schemaOf(table, facts.dialect, defaultSchema)), table.action)
+    }
     // Columns are governed by deny lines only: access to a table's columns comes with the table.
     for (const column of statement.columns) {
       ask(columnObject(column, defaultSchema), column.action, true)

@@ -7,7 +7,13 @@
 import type { CasbinAuthorizer } from '../authorize/casbin-authorizer.js'
 import type { Decision } from '../authorize/decision.js'
 import type { ColumnCatalog } from '../catalog/column-catalog.js'
-import { isSqlgateError, SqlTooLarge, TokenClaimMissing, type SqlgateError } from '../errors.js'
+import {
+  isSqlgateError,
+  SqlParseFailed,
+  SqlTooLarge,
+  TokenClaimMissing,
+  type SqlgateError,
+} from '../errors.js'
 import type { RequestFacts } from '../extract/statement-facts.js'
 import type { Dialect, SqlFrontEnd } from '../parse/front-end.js'
 import { DecisionCache, type DecisionCacheOptions } from './decision-cache.js'
@@ -117,6 +123,10 @@ export class PolicyEngine {
     }
     const bytes = Buffer.byteLength(sql, 'utf8')
     if (bytes > this.#maxSqlBytes) throw new SqlTooLarge(bytes, this.#maxSqlBytes)
+    // Parsers written in C stop at a NUL character, so text after it would go unanalyzed.
+    if (sql.includes('\u0000')) {
+      throw new SqlParseFailed('input', 'SQL text contains a NUL character')
+    }
     return frontEnd.analyze(sql)
   }
 

@@ -16,6 +16,7 @@ export type FloorRuleId =
   | 'server-processes'
   | 'remote-access'
   | 'denial-of-service'
+  | 'stored-code'
 
 export interface FloorRule {
   readonly id: FloorRuleId
@@ -70,6 +71,12 @@ export const FLOOR_RULES: Readonly<Record<FloorRuleId, FloorRule>> = {
     id: 'remote-access',
     liftable: false,
     reason: 'a connection to another server runs outside the impersonation and the transaction',
+  },
+  'stored-code': {
+    id: 'stored-code',
+    liftable: true,
+    reason:
+      'a function or procedure body is stored unanalyzed and can later run anything the floor denies',
   },
   'denial-of-service': {
     id: 'denial-of-service',

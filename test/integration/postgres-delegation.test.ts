@@ -355,6 +355,38 @@ describe('PostgreSQL delegation', () => {
     }
   })
 
+  for (const pipeline of [false, true]) {
+    it(`role change inside a function rolls back (pipeline ${pipeline})`, async () => {
+      // A function written by the database owner that switches role, as a careless one might.
+      await database.admin.query(`
+        CREATE OR REPLACE FUNCTION public.sqlgate_switch_role(target text) RETURNS text
+        LANGUAGE plpgsql AS $$ BEGIN PERFORM set_config('role', target, false); RETURN target; END $$;
+        GRANT EXECUTE ON FUNCTION public.sqlgate_switch_role(text) TO ${READER_ROLE};
+      `)
+      const module = await createModule(database, engine, `postgresql-guard-${pipeline}`, {
+        options: { pipeline },
+      })
+      try {
+        await rejectsWith(
+          module.module.delegate(reader, 'query', {
+            sql: 'SELECT public.sqlgate_switch_role($1)',
+            params: [WRITER_ROLE],
+          }),
+          'ERR_IMPERSONATION_FAILED',
+        )
+        const client = await module.module.pool.connect()
+        try {
+          const state = await client.query('SELECT current_user AS who')
+          assert.equal(state.rows[0]?.who, database.serviceLogin)
+        } finally {
+          client.release()
+        }
+      } finally {
+        await module.module.close()
+      }
+    })
+  }
+
   it('server rejects a text holding two statements', async () => {
     const client = await main.module.pool.connect()
     const error = await rejectsWith(

@@ -215,11 +215,11 @@ export class PostgresExtractor {
         this.#statement(child, scope.child())
       } else if (type === 'RuleStmt' && field === 'actions') {
         for (const action of asArray(child)) this.#statement(action, scope.child())
-      } else if (field === 'setstmt' && type !== 'AlterSystemStmt') {
-        // ALTER DATABASE and ALTER ROLE ... SET give their VariableSetStmt without its node
-        // type. Wrapped, it is unsupported here as in ALTER FUNCTION ... SET, because a default
-        // such as standard_conforming_strings or role applies to every later connection.
-        this.#walk({ VariableSetStmt: child }, scope)
+      } else if (field === 'setstmt' || (type === 'AlterFunctionStmt' && field === 'actions')) {
+        // A setting default (ALTER DATABASE, ALTER ROLE or ALTER FUNCTION ... SET) applies to
+        // later sessions or calls. The statement type is already on the floor, so the setting
+        // itself needs no walk.
+        if (utility.floor === undefined) throw new SqlUnsupported(FRONT_END, `${type} setting`)
       } else {
         this.#walk(child, scope)
       }

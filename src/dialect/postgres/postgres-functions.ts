@@ -39,6 +39,10 @@ const FLOOR_FUNCTIONS: ReadonlyMap<string, FloorRuleId> = new Map([
   ['pg_advisory_unlock', 'session-state'],
   ['pg_advisory_unlock_shared', 'session-state'],
   ['pg_advisory_unlock_all', 'session-state'],
+  // Sleeping holds a pooled connection; only statement_timeout would end it.
+  ['pg_sleep', 'denial-of-service'],
+  ['pg_sleep_for', 'denial-of-service'],
+  ['pg_sleep_until', 'denial-of-service'],
   // Files on the database server.
   ...[
     'pg_read_file',

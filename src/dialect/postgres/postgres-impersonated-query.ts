@@ -59,6 +59,9 @@ export function openingMessage(query: ImpersonatedQuery): string {
     begin,
     `SET LOCAL ROLE ${quoteIdentifier(query.role)}`,
     `SET LOCAL statement_timeout = ${timeout}`,
+    // The front end reads string literals as PostgreSQL does with this setting on. A server,
+    // database or login default of off would let '\\' end a string differently, so pin it.
+    'SET LOCAL standard_conforming_strings = on',
     ...(searchPath === '' ? [] : [`SET LOCAL search_path = ${searchPath}`]),
   ].join('; ')
 }
@@ -76,6 +79,18 @@ export async function runImpersonatedQuery(
     client.release()
     throw new TypeError('parameters can only be given with a single statement')
   }
+  let opening: string
+  try {
+    opening = openingMessage(query)
+  } catch (error) {
+    client.release()
+    throw error
+  }
+  const identityCheck = {
+    text: IDENTITY_CHECK,
+    values: [query.role],
+    queryMode: 'extended' as const,
+  }
   const statements = query.texts.map((text) => ({
     text,
     values: [...query.values],
@@ -84,10 +99,12 @@ export async function runImpersonatedQuery(
   }))
 
   const maxRows = query.maxRows
-  if (query.pipeline && maxRows === undefined) return runPipelined(client, query, statements)
+  if (query.pipeline && maxRows === undefined) {
+    return runPipelined(client, opening, statements, identityCheck)
+  }
 
   try {
-    await client.query(openingMessage(query))
+    await client.query(opening)
   } catch (error) {
     await endAfterFailure(client)
     throw impersonationFailed(error)
@@ -107,6 +124,13 @@ export async function runImpersonatedQuery(
   }
 
   try {
+    await client.query(identityCheck)
+  } catch {
+    await destroyAfterFailure(client)
+    throw identityChanged()
+  }
+
+  try {
     await client.query('COMMIT')
   } catch (error) {
     await endAfterFailure(client)
@@ -123,29 +147,66 @@ export async function runImpersonatedQuery(
  */
 async function runPipelined(
   client: PoolClient,
-  query: ImpersonatedQuery,
+  opening: string,
   statements: readonly { text: string; values: unknown[]; queryMode: 'extended'; name?: string }[],
+  identityCheck: { text: string; values: unknown[]; queryMode: 'extended' },
 ): Promise<QueryResult> {
-  const opening = client.query(openingMessage(query))
-  const running = statements.map((statement) => client.query(statement))
-  const commit = client.query('COMMIT')
-  const [opened, committed, ...results] = await Promise.allSettled([opening, commit, ...running])
-  const ran = results.find((outcome) => outcome.status === 'rejected') ?? results[results.length - 1]
+  // Sent in this order; the promises settle in the same order.
+  const sent = [
+    client.query(opening),
+    ...statements.map((statement) => client.query(statement)),
+    client.query(identityCheck),
+    client.query('COMMIT'),
+  ]
+  const outcomes = await Promise.allSettled(sent)
+  const opened = outcomes[0]
+  const ran = outcomes.slice(1, 1 + statements.length)
+  const checked = outcomes[1 + statements.length]
+  const committed = outcomes[2 + statements.length]
 
-  if (opened.status === 'rejected') {
+  if (opened === undefined || opened.status === 'rejected') {
     await endAfterFailure(client)
-    throw impersonationFailed(opened.reason)
+    throw impersonationFailed(opened?.reason)
   }
-  if (ran === undefined || ran.status === 'rejected') {
+  const failed = ran.find((outcome) => outcome.status === 'rejected')
+  if (failed !== undefined) {
     await endAfterFailure(client)
-    throw executionFailed(ran?.reason)
+    throw executionFailed(failed.reason)
+  }
+  if (checked === undefined || checked.status === 'rejected') {
+    await destroyAfterFailure(client)
+    throw identityChanged()
   }
   if (committed === undefined || committed.status === 'rejected') {
     await endAfterFailure(client)
     throw executionFailed(committed?.reason)
   }
   client.release()
-  return ran.value
+  const last = ran[ran.length - 1]
+  return (last as PromiseFulfilledResult<QueryResult>).value
+}
+
+/**
+ * Fails the transaction when the current role is no longer the impersonated one, for example
+ * after a function called set_config('role', ...). The division by zero aborts the transaction,
+ * so the COMMIT behind it rolls back everything the statement did.
+ */
+const IDENTITY_CHECK = 'SELECT 1 / (current_user = $1::name)::int AS identity_unchanged'
+
+function identityChanged(): ImpersonationFailed {
+  return new ImpersonationFailed(
+    'the database role changed during the statement, so its transaction was rolled back',
+  )
+}
+
+/** Rolls back and destroys the client, whose session state can no longer be trusted. */
+async function destroyAfterFailure(client: PoolClient): Promise<void> {
+  try {
+    await client.query('ROLLBACK')
+  } catch {
+    // The client is destroyed below either way.
+  }
+  client.release(new Error('session state after a failed identity check'))
 }
 
 /** Rolls back and releases; a client that cannot roll back is destroyed by the pool. */
