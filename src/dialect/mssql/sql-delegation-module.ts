@@ -93,14 +93,20 @@ export class SQLDelegationModule implements DelegationModule {
     this.#pool = pool
   }
 
-  /** Sets how `session.teJwt` is verified. */
+  /**
+   * Sets how `session.teJwt` is verified. `legacyNameFormat` defaults to `sqlserver`, so a
+   * `DOMAIN\user` legacy name is accepted.
+   */
   setTokenVerification(options: VerifyTokenOptions): void {
-    this.#identities.setTokenVerification(options)
+    this.#identities.setTokenVerification({ legacyNameFormat: 'sqlserver', ...options })
   }
 
-  /** Sets the identity provider that exchanges `session.subjectToken` for a TE-JWT. */
+  /**
+   * Sets the identity provider that exchanges `session.subjectToken` for a TE-JWT.
+   * `legacyNameFormat` defaults to `sqlserver`, as for `setTokenVerification`.
+   */
   setTokenExchangeService(service: TokenExchangeService, config: TokenExchangeConfig): void {
-    this.#identities.setTokenExchangeService(service, config)
+    this.#identities.setTokenExchangeService(service, { legacyNameFormat: 'sqlserver', ...config })
   }
 
   /** The underlying pool, for health checks and tests. */

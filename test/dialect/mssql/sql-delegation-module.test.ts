@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import { inspect } from 'node:util'
 import { after, before, beforeEach, describe, it } from 'node:test'
 
+import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose'
 import sql from 'mssql'
 
 import { buildExecuteAsBatch, inferParameter } from '../../../src/dialect/mssql/execute-as-batch.js'
@@ -12,7 +13,12 @@ import { SQLDelegationModule } from '../../../src/dialect/mssql/sql-delegation-m
 import { lexTsql } from '../../../src/dialect/mssql/tsql-lexer.js'
 import { splitTsqlStatements } from '../../../src/dialect/mssql/tsql-splitter.js'
 import { createPolicyEngine } from '../../../src/engine/create-policy-engine.js'
-import { AccessDenied, ExecutionFailed, ImpersonationFailed } from '../../../src/errors.js'
+import {
+  AccessDenied,
+  ExecutionFailed,
+  ImpersonationFailed,
+  isSqlgateError,
+} from '../../../src/errors.js'
 import { createPolicySource } from '../../../src/policy/policy-source.js'
 import { RowLimits } from '../../../src/policy/row-limits.js'
 import type { VerifiedIdentity } from '../../../src/token/verified-identity.js'
@@ -532,4 +538,66 @@ describe('SQLDelegationModule row limits', () => {
       await limited.close()
     }
   })
+})
+
+type KeyLike = Awaited<ReturnType<typeof generateKeyPair>>['privateKey']
+
+describe('SQLDelegationModule TE-JWT verification', () => {
+  let privateKey: KeyLike
+  let otherKey: KeyLike
+
+  before(async () => {
+    const pair = await generateKeyPair('ES256', { extractable: true })
+    privateKey = pair.privateKey
+    const jwk: JWK = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256' }
+    otherKey = (await generateKeyPair('ES256')).privateKey
+    module.setTokenVerification({
+      keySet: { jwks: { keys: [jwk] } },
+      issuer: 'https://idp.test',
+      audience: 'app-mssql',
+    })
+  })
+
+  async function token(
+    claims: Record<string, unknown>,
+    options: { key?: KeyLike; expiresIn?: string; audience?: string } = {},
+  ): Promise<string> {
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setIssuer('https://idp.test')
+      .setAudience(options.audience ?? 'app-mssql')
+      .setSubject('alice')
+      .setIssuedAt()
+      .setExpirationTime(options.expiresIn ?? '5m')
+      .sign(options.key ?? privateKey)
+  }
+
+  const good = { legacy_name: 'CONTOSO\\alice', roles: ['sql-read'] }
+
+  it('runs the query for a valid token', async () => {
+    await module.delegate({ teJwt: await token(good) }, 'query', {
+      sql: 'SELECT name FROM dbo.customers',
+    })
+    const user = rpc(pool.calls).parameters?.find((parameter) => parameter.name === 'sqlgate_user')
+    assert.equal(user?.value, 'CONTOSO\\alice')
+  })
+
+  const bad: ReadonlyArray<[string, () => Promise<string>, string]> = [
+    ['bad signature', () => token(good, { key: otherKey }), 'ERR_TOKEN_INVALID'],
+    ['wrong audience', () => token(good, { audience: 'other-module' }), 'ERR_TOKEN_INVALID'],
+    ['expired', () => token(good, { expiresIn: '-10m' }), 'ERR_TOKEN_EXPIRED'],
+    ['no legacy_name', () => token({ roles: ['sql-read'] }), 'ERR_TOKEN_CLAIM_MISSING'],
+    ['no roles', () => token({ legacy_name: 'alice' }), 'ERR_TOKEN_CLAIM_MISSING'],
+  ]
+  for (const [name, make, code] of bad) {
+    it(`rejects a token with ${name}`, async () => {
+      const teJwt = await make()
+      await assert.rejects(
+        module.delegate({ teJwt }, 'query', { sql: 'SELECT name FROM dbo.customers' }),
+        (error: unknown) =>
+          isSqlgateError(error) && error.code === code && !error.message.includes(teJwt),
+      )
+      assert.deepEqual(pool.calls, [])
+    })
+  }
 })
