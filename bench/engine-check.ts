@@ -95,7 +95,7 @@ async function measureCold(
       check: () => checkAll(engine, dialect, statements),
     },
     statements.length,
-    budget.quick ? { rounds: 2, warmup: 1 } : { rounds: 21, warmup: 3 },
+    budget.quick ? { rounds: 2, warmup: 1 } : { rounds: 41, warmup: 5 },
   )
 
   // A fresh authorizer per pass: the memo starts empty and Casbin decides every fact once.
