@@ -443,4 +443,46 @@ describe('PostgreSQL bypasses against the database', () => {
       await pipelined.close()
     }
   })
+
+  // node-postgres decodes each text value into one string, and V8 strings stop at 2^29 - 24
+  // code units, so a larger value throws inside the socket's data handler.
+  it('oversized value fails only its request', {
+    skip:
+      process.env['SQLGATE_SLOW_TESTS'] === '1' && (process.env['DATABASE_URL'] ?? '') !== ''
+        ? false
+        : 'set SQLGATE_SLOW_TESTS=1 and DATABASE_URL to run it: it moves about 540 MB',
+    todo: 'node-postgres throws an uncaught RangeError while parsing the row, which ends the ' +
+      'whole process and every other request with it',
+  }, async () => {
+    const isolated = new PostgreSQLDelegationModule('redteam-oversized', { engine })
+    await isolated.initialize({ ...database.moduleConfig, pool: { max: 1 } })
+    const acquired: { release(destroy?: boolean): void }[] = []
+    isolated.pool.on('acquire', (client) => acquired.push(client))
+    let uncaught: unknown
+    const listener = (error: unknown): void => {
+      uncaught = error
+    }
+    process.prependListener('uncaughtException', listener)
+    try {
+      const request = isolated.delegate(reader, 'query', {
+        sql: "SELECT repeat('x', 540000000) AS big",
+      })
+      await Promise.race([
+        request.catch(() => undefined),
+        new Promise((resolve) => setTimeout(resolve, 30_000)),
+      ])
+      assert.equal(uncaught, undefined, String(uncaught))
+    } finally {
+      process.removeListener('uncaughtException', listener)
+      // A client whose parser threw never finishes its query, so destroy it before closing.
+      for (const client of acquired) {
+        try {
+          client.release(true)
+        } catch {
+          // Released already.
+        }
+      }
+      await isolated.close()
+    }
+  })
 })
