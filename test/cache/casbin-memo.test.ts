@@ -134,3 +134,47 @@ describe('Casbin memo bounds', () => {
     assert.equal(casbin.memoStats.setKeyChars, setKey('sql-read') + setKey('admin') + 2 * factKey)
   })
 })
+
+describe('Casbin glob memo', () => {
+  it('decides like Casbin without a memo', async () => {
+    const { newEnforcer, newModelFromString, StringAdapter, Util } = await import('casbin')
+    const lines = [
+      'p, analyst, *, table:app_{1,2}.*, select, allow',
+      'p, analyst, reports, table:app_3.*, select, allow',
+      'p, analyst, *, column:*.*.ssn, select, deny',
+      'p, analyst, *, table:app_?.secret, *, deny',
+      'g, junior, analyst, rep*',
+    ]
+    const policy = lines.join('\n')
+    const casbin = await CasbinAuthorizer.create(createPolicySource(model, policy))
+    const plain = await newEnforcer(newModelFromString(model), new StringAdapter(policy))
+    plain.addNamedDomainMatchingFunc('g', Util.globMatch)
+    await plain.buildRoleLinks()
+
+    const requests: [string, string, string, string][] = []
+    for (const role of ['analyst', 'junior', 'other']) {
+      for (const domain of ['default', 'reports', 'reporting']) {
+        for (const object of [
+          'table:app_1.orders',
+          'table:app_2.secret',
+          'table:app_3.orders',
+          'table:app_12.orders',
+          'column:app_1.users.ssn',
+          'column:app_1.users.name',
+        ]) {
+          for (const action of ['select', 'delete']) requests.push([role, domain, object, action])
+        }
+      }
+    }
+    // Twice, so the second pass answers from the memos.
+    for (let pass = 0; pass < 2; pass += 1) {
+      for (const [role, domain, object, action] of requests) {
+        const expected = plain.enforceExSync(role, domain, object, action)
+        const answer = casbin.decideForRole(role, domain, object, action)
+        const label = `${role} ${domain} ${object} ${action}, pass ${pass}`
+        assert.equal(answer.effect === 'allow', expected[0], label)
+        assert.equal(answer.effect === 'none', expected[1].length === 0, label)
+      }
+    }
+  })
+})
