@@ -414,6 +414,32 @@ describe('PostgreSQL bypasses against the database', () => {
     }
   })
 
+  // Named prepared statements stay on the connection, and pg_prepared_statements lists their
+  // texts to whichever role the next request runs as.
+  it('prepared statements hide earlier texts', {
+    todo: 'with preparedStatements, pg_prepared_statements shows every text that earlier users ' +
+      'ran on the connection, literals included',
+  }, async () => {
+    const prepared = new PostgreSQLDelegationModule('redteam-prepared', { engine })
+    await prepared.initialize({
+      ...database.moduleConfig,
+      pool: { max: 1 },
+      options: { preparedStatements: true },
+    })
+    try {
+      await prepared.delegate(writer, 'query', {
+        sql: 'SELECT id FROM accounts WHERE balance > 99 -- private note',
+      })
+      const result = await prepared.delegate(reader, 'query', {
+        sql: 'SELECT statement FROM pg_prepared_statements',
+      })
+      const texts = result.rows.map((row) => String(row['statement']))
+      assert.ok(!texts.some((text) => text.includes('private note')), JSON.stringify(texts))
+    } finally {
+      await prepared.close()
+    }
+  })
+
   it('pipeline mode releases the client after a bad role name', {
     todo: 'runPipelined builds the opening message outside its try block, so the TypeError from ' +
       'quoteIdentifier leaves the pooled client checked out',
