@@ -1,14 +1,16 @@
 /**
  * Runs the benchmark suite: parsers, engine checks, authorization against policy size, delegated
  * queries and memory on large statements. A full run writes BENCHMARKS.md and the charts in
- * docs/; a quick run (`--quick`) only checks that everything runs and writes nothing unless
- * `--write` is given.
+ * docs/, with the raw results in docs/bench-results.json; a quick run (`--quick`) only checks
+ * that everything runs and writes nothing unless `--write` is given. `--render` rewrites the
+ * report and charts from docs/bench-results.json without measuring.
  *
- * Usage: npm run bench [-- --quick] [--write | --no-write] [--only=parsers,engine,policy,delegation,memory]
+ * Usage: npm run bench [-- --quick] [--write | --no-write] [--render]
+ *   [--only=parsers,engine,policy,delegation,memory]
  */
 
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, release, totalmem, type } from 'node:os'
 import { join } from 'node:path'
 
@@ -29,17 +31,20 @@ type Section = (typeof SECTIONS)[number]
 interface Options {
   readonly quick: boolean
   readonly write: boolean
+  readonly render: boolean
   readonly only: ReadonlySet<Section>
 }
 
 function parseOptions(args: readonly string[]): Options {
   let quick = false
+  let render = false
   let write: boolean | undefined
   let only = new Set<Section>(SECTIONS)
   for (const arg of args) {
     if (arg === '--quick') quick = true
     else if (arg === '--write') write = true
     else if (arg === '--no-write') write = false
+    else if (arg === '--render') render = true
     else if (arg.startsWith('--only=')) {
       const names = arg.slice('--only='.length).split(',').filter((name) => name !== '')
       const unknown = names.filter((name) => !(SECTIONS as readonly string[]).includes(name))
@@ -48,10 +53,12 @@ function parseOptions(args: readonly string[]): Options {
       }
       only = new Set(names as Section[])
     } else {
-      throw new TypeError(`unknown option ${arg}; expected --quick, --write, --no-write or --only=...`)
+      throw new TypeError(
+        `unknown option ${arg}; expected --quick, --write, --no-write, --render or --only=...`,
+      )
     }
   }
-  return { quick, write: write ?? !quick, only }
+  return { quick, write: write ?? !quick, render, only }
 }
 
 function log(line: string): void {
@@ -74,8 +81,24 @@ function gitCommit(): string {
   }
 }
 
+const RESULTS_PATH = join(REPOSITORY_ROOT, 'docs', 'bench-results.json')
+
+/** Writes the report, both charts and the raw results. */
+function writeOutputs(report: BenchReport): void {
+  writeFileSync(join(REPOSITORY_ROOT, 'BENCHMARKS.md'), renderReport(report))
+  mkdirSync(join(REPOSITORY_ROOT, 'docs'), { recursive: true })
+  writeFileSync(join(REPOSITORY_ROOT, 'docs', 'bench-parsers.svg'), parserChart(report))
+  writeFileSync(join(REPOSITORY_ROOT, 'docs', 'bench-delegation.svg'), delegationChart(report))
+  writeFileSync(RESULTS_PATH, `${JSON.stringify(report, null, 2)}\n`)
+  log('wrote BENCHMARKS.md, docs/bench-parsers.svg, docs/bench-delegation.svg and docs/bench-results.json')
+}
+
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2))
+  if (options.render) {
+    writeOutputs(JSON.parse(readFileSync(RESULTS_PATH, 'utf8')) as BenchReport)
+    return 0
+  }
   const budget: Budget = { quick: options.quick }
   const started = performance.now()
   const loadBefore = loadavg()[0] ?? 0
@@ -149,13 +172,7 @@ async function main(): Promise<number> {
     failures,
   }
 
-  if (options.write) {
-    writeFileSync(join(REPOSITORY_ROOT, 'BENCHMARKS.md'), renderReport(report))
-    mkdirSync(join(REPOSITORY_ROOT, 'docs'), { recursive: true })
-    writeFileSync(join(REPOSITORY_ROOT, 'docs', 'bench-parsers.svg'), parserChart(report))
-    writeFileSync(join(REPOSITORY_ROOT, 'docs', 'bench-delegation.svg'), delegationChart(report))
-    log('wrote BENCHMARKS.md, docs/bench-parsers.svg and docs/bench-delegation.svg')
-  }
+  if (options.write) writeOutputs(report)
   log(`done in ${Math.round(report.durationSeconds)} s${failures.length === 0 ? '' : `, ${failures.length} section(s) failed`}`)
   return failures.length === 0 ? 0 : 1
 }
