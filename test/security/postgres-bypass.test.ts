@@ -137,6 +137,31 @@ describe('PostgreSQL bypasses in the engine', () => {
     assert.ok(floor.includes('floor:server-files'), JSON.stringify(decision.denials))
   })
 
+  // An operator, aggregate, cast or trigger calls its function later for each caller, so a
+  // floor function behind one would run for callers whose SQL never names it.
+  const storedCallees = [
+    'CREATE OPERATOR s.#@ (LEFTARG = integer, RIGHTARG = integer, ' +
+      'FUNCTION = pg_catalog.pg_advisory_lock)',
+    'CREATE OPERATOR #@ (RIGHTARG = text, PROCEDURE = pg_read_file)',
+    'CREATE AGGREGATE s.locks (int) (SFUNC = pg_advisory_lock, STYPE = int)',
+    'CREATE CAST (int AS text) WITH FUNCTION pg_catalog.pg_advisory_lock(int)',
+    'CREATE TRIGGER t BEFORE INSERT ON accounts FOR EACH ROW EXECUTE FUNCTION pg_read_file()',
+    'CREATE OPERATOR CLASS c FOR TYPE int USING btree AS FUNCTION 1 pg_advisory_lock(int, int)',
+  ]
+  for (const sql of storedCallees) {
+    it(`stored call of a floor function: ${sql.slice(0, 45)}`, () => {
+      const decision = check(['admin'], sql)
+      assert.equal(decision.allowed, false)
+      assert.ok(floorDenials(decision).length > 0, JSON.stringify(decision.denials))
+    })
+  }
+
+  it('operator over an ordinary function stays allowed', () => {
+    const sql = 'CREATE OPERATOR s.#@ (LEFTARG = integer, RIGHTARG = integer, FUNCTION = int4pl)'
+    const decision = check(['admin'], sql)
+    assert.equal(decision.allowed, true, JSON.stringify(decision.denials))
+  })
+
   it('CALL is checked against function lines', async () => {
     const model = readFileSync(new URL('model.conf', `file://${DEFAULT_POLICY_DIRECTORY}`), 'utf8')
     const policy =
@@ -451,6 +476,34 @@ describe('PostgreSQL bypasses against the database', () => {
       await expectStopped(searching.delegate(reader, 'query', { sql: 'SELECT * FROM accounts' }))
     } finally {
       await searching.close()
+    }
+  })
+
+  it('operator cannot leave an advisory lock behind', async () => {
+    await database.admin.query(
+      `CREATE SCHEMA IF NOT EXISTS redteam_scratch; ` +
+        `GRANT USAGE, CREATE ON SCHEMA redteam_scratch TO ${WRITER_ROLE}; ` +
+        `GRANT USAGE ON SCHEMA redteam_scratch TO ${READER_ROLE}`,
+    )
+    try {
+      await expectStopped(
+        module.delegate(schemaAdmin, 'query', {
+          sql:
+            'CREATE OPERATOR redteam_scratch.#@ (LEFTARG = integer, RIGHTARG = integer, ' +
+            'FUNCTION = pg_catalog.pg_advisory_lock)',
+        }),
+      )
+      await module
+        .delegate(reader, 'query', { sql: 'SELECT 1 OPERATOR(redteam_scratch.#@) 2' })
+        .catch(() => undefined)
+      const [state] = await onPooledConnection(
+        "SELECT count(*)::int AS locks FROM pg_locks WHERE locktype = 'advisory' " +
+          'AND pid = pg_backend_pid()',
+      )
+      assert.equal(state?.['locks'], 0)
+    } finally {
+      await onPooledConnection('SELECT pg_advisory_unlock_all()')
+      await database.admin.query('DROP OPERATOR IF EXISTS redteam_scratch.#@ (integer, integer)')
     }
   })
 

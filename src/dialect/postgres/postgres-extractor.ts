@@ -42,6 +42,67 @@ const RELATION_OBJECT_TYPES = new Set([
 /** Fields of utility statements that name the relation the statement acts on. */
 const RELATION_FIELDS = new Set(['relation', 'view', 'sequence'])
 
+/** Statements that store a function reference, which runs whenever the object is used. */
+const STORED_CALLERS = new Set([
+  'DefineStmt',
+  'CreateCastStmt',
+  'CreateTrigStmt',
+  'CreateEventTrigStmt',
+  'CreateOpClassStmt',
+  'CreateTransformStmt',
+  'CreateConversionStmt',
+  'CreatePLangStmt',
+  'CreateAmStmt',
+  'CreateRangeStmt',
+  'AlterOperatorStmt',
+  'AlterTypeStmt',
+])
+
+/** Options of CREATE OPERATOR, AGGREGATE, TYPE and similar whose value names a function. */
+const FUNCTION_OPTIONS = new Set([
+  'function',
+  'procedure',
+  'restrict',
+  'join',
+  'sfunc',
+  'finalfunc',
+  'combinefunc',
+  'serialfunc',
+  'deserialfunc',
+  'msfunc',
+  'minvfunc',
+  'mfinalfunc',
+  'input',
+  'output',
+  'receive',
+  'send',
+  'typmod_in',
+  'typmod_out',
+  'analyze',
+  'subscript',
+  'canonical',
+  'subtype_diff',
+  'start',
+  'gettoken',
+  'end',
+  'headline',
+  'lextypes',
+  'init',
+  'lexize',
+])
+
+/** Fields that hold a function's qualified name as a `String` list. */
+const FUNCTION_NAME_FIELDS = new Set([
+  'funcname',
+  'handler_name',
+  'plhandler',
+  'plinline',
+  'plvalidator',
+])
+
+/** Fields that hold an ObjectWithArgs naming a function, as in CREATE CAST ... WITH FUNCTION. */
+const OBJECT_WITH_ARGS_FIELDS = new Set(['func', 'fromsql', 'tosql'])
+
 /** Reads the single `{ TypeName: body }` of a wrapped node, or `null` for anything else. */
 export function unwrap(value: unknown): [string, Body] | null {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return null
@@ -205,6 +266,7 @@ export class PostgresExtractor {
     if (utility.kind === 'create' && createdRelation?.['relpersistence'] === 't') {
       this.#facts.addFloor('session-state', 'temporary view or sequence')
     }
+    if (STORED_CALLERS.has(type)) this.#storedCallees(body, null)
 
     for (const [field, child] of Object.entries(body)) {
       if (RELATION_FIELDS.has(field) && child !== undefined) {
@@ -224,6 +286,43 @@ export class PostgresExtractor {
         this.#walk(child, scope)
       }
     }
+  }
+
+  /**
+   * Adds the functions that an operator, aggregate, cast, trigger or similar object calls when
+   * it is used, so the floor and function lines apply when the object is created. Otherwise an
+   * operator over pg_advisory_lock would let any later caller take a session lock.
+   */
+  #storedCallees(value: unknown, field: string | null): void {
+    if (value === null || typeof value !== 'object') return
+    if (Array.isArray(value)) {
+      if (field !== null && FUNCTION_NAME_FIELDS.has(field)) {
+        this.#function(value, 'function reference')
+        return
+      }
+      for (const item of value) this.#storedCallees(item, null)
+      return
+    }
+
+    const node = unwrap(value)
+    if (node?.[0] === 'DefElem' && FUNCTION_OPTIONS.has(String(node[1]['defname']))) {
+      const arg = unwrap(node[1]['arg'])
+      if (arg?.[0] === 'TypeName') this.#function(arg[1]['names'], 'function reference')
+      if (arg?.[0] === 'List') this.#function(arg[1]['items'], 'function reference')
+      return
+    }
+    if (node?.[0] === 'CreateOpClassItem') {
+      // Item type 2 is FUNCTION n name(...); type 1 names an operator, type 3 a storage type.
+      const reference = asBody(node[1]['name'])
+      if (node[1]['itemtype'] === 2) this.#function(reference?.['objname'], 'function reference')
+      return
+    }
+    const body = node === null ? (value as Body) : node[1]
+    if (field !== null && OBJECT_WITH_ARGS_FIELDS.has(field) && Array.isArray(body['objname'])) {
+      this.#function(body['objname'], 'function reference')
+      return
+    }
+    for (const [key, child] of Object.entries(body)) this.#storedCallees(child, key)
   }
 
   /** Temporary tables outlive the request on a pooled connection unless they drop at commit. */
