@@ -16,6 +16,8 @@
  * (`invalid input syntax for type integer: "..."`). The SQLSTATE is kept instead.
  */
 
+import type { Writable } from 'node:stream'
+
 import type { PoolClient, QueryResult } from 'pg'
 
 import { ExecutionFailed, ImpersonationFailed } from '../../errors.js'
@@ -151,13 +153,15 @@ async function runPipelined(
   statements: readonly { text: string; values: unknown[]; queryMode: 'extended'; name?: string }[],
   identityCheck: { text: string; values: unknown[]; queryMode: 'extended' },
 ): Promise<QueryResult> {
-  // Sent in this order; the promises settle in the same order.
-  const sent = [
+  // Sent in this order; the promises settle in the same order. A pipelined client writes each
+  // query as it is queued, so the socket is corked meanwhile and the whole transaction leaves in
+  // one write instead of one system call per query.
+  const sent = sendTogether(client, () => [
     client.query(opening),
     ...statements.map((statement) => client.query(statement)),
     client.query(identityCheck),
     client.query('COMMIT'),
-  ]
+  ])
   const outcomes = await Promise.allSettled(sent)
   const opened = outcomes[0]
   const ran = outcomes.slice(1, 1 + statements.length)
@@ -207,6 +211,22 @@ async function destroyAfterFailure(client: PoolClient): Promise<void> {
     // The client is destroyed below either way.
   }
   client.release(new Error('session state after a failed identity check'))
+}
+
+/**
+ * Calls `send` with the client's socket corked, so the messages it queues go out together when
+ * it returns. node-postgres corks the same socket around each extended query, and corks nest.
+ * A client without a socket stream (not connected) is left as it is.
+ */
+function sendTogether<Result>(client: PoolClient, send: () => Result): Result {
+  const stream = (client as unknown as { connection?: { stream?: Partial<Writable> } }).connection
+    ?.stream
+  stream?.cork?.()
+  try {
+    return send()
+  } finally {
+    stream?.uncork?.()
+  }
 }
 
 /** Rolls back and releases; a client that cannot roll back is destroyed by the pool. */
