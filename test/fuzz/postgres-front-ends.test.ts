@@ -142,8 +142,18 @@ const query = fc.letrec<QueryParts>((tie) => ({
   ),
   write: fc.oneof(
     table.map((name) => `DELETE FROM ${name} RETURNING *`),
+    fc
+      .tuple(table, tie('scalar'))
+      .map(([name, where]) => `DELETE FROM ${name} WHERE ${where} RETURNING *`),
     table.map((name) => `UPDATE ${name} SET a = 1 RETURNING a`),
+    fc
+      .tuple(table, tie('scalar'), tie('from'))
+      .map(([name, value, from]) => `UPDATE ${name} SET a = ${value} FROM ${from} RETURNING a`),
     table.map((name) => `INSERT INTO ${name} (a) VALUES (1) RETURNING a`),
+    fc
+      .tuple(table, tie('select'))
+      .map(([name, select]) => `INSERT INTO ${name} ${select} RETURNING *`),
+    table.map((name) => `INSERT INTO ${name} (a) VALUES (1) ON CONFLICT (a) DO UPDATE SET b = 2`),
   ),
 })).query
 
@@ -159,6 +169,11 @@ const dangerous = fc.constantFrom(
   "SELECT pg_read_file('x')",
   "SELECT set_config('role', 'x', false)",
   'DROP TABLE t',
+  'SELECT * FROM accounts FOR UPDATE',
+  "UPDATE pg_settings SET setting = 'x'",
+  "SELECT nextval('s')",
+  'CREATE VIEW pg_temp.v AS SELECT 1',
+  'PREPARE p AS DELETE FROM t',
 )
 
 /** Requests: one query, or several statements with comments and stray semicolons between them. */
