@@ -54,7 +54,12 @@ export class PgsqlAstExtractor {
     const node = asNode(statement, 'statement')
     this.#facts = new FactBuilder(this.#topKind(node))
     if (DATA_TYPES.has(node.type)) this.#statement(node, new Scope(null))
-    else extractUtility(node, this.#facts, (query, scope) => this.#statement(query, scope))
+    else {
+      extractUtility(node, this.#facts, {
+        statement: (query, scope) => this.#statement(query, scope),
+        expression: (value, scope) => this.#expressions.walk(value, scope),
+      })
+    }
     return this.#facts.build()
   }
 

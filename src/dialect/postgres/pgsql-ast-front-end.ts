@@ -124,6 +124,9 @@ function analyze(sql: string, maxSqlBytes: number, parser: PgsqlAstParserWorker)
     }
     throw parseFailure(sql, error)
   }
+  if (!Array.isArray(statements)) {
+    throw new SqlUnsupported(PGSQL_AST_FRONT_END, 'parse result that is not a statement list')
+  }
   const spans = statementSpans(statements as Located[], segments, sql.length)
 
   const extractor = new PgsqlAstExtractor(sql)

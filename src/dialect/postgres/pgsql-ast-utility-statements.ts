@@ -1,8 +1,8 @@
 /**
  * Facts of the pgsql-ast-parser statements that are not queries or data changes, with the kinds,
  * floor rules and table actions that the libpg-query extractor gives the same statements.
- * Statements whose facts the two front ends could not yet be shown to agree on (table and index
- * definitions, ALTER, CREATE FUNCTION, PL/pgSQL RAISE) are unsupported and denied.
+ * Statements whose facts the two front ends could not yet be shown to agree on (ALTER, CREATE
+ * FUNCTION, sequences, types, PL/pgSQL RAISE) are unsupported and denied.
  */
 
 import { SqlUnsupported } from '../../errors.js'
@@ -21,8 +21,13 @@ import { addTableFact, isTemporarySchema } from './pgsql-ast-table-facts.js'
 import { IDENTITY_SETTINGS } from './postgres-functions.js'
 import { Scope } from './postgres-scope.js'
 
-/** Walks a data statement in the scope given. */
-export type StatementWalker = (node: unknown, scope: Scope) => void
+/** Walks a data statement or an expression in the scope given. */
+export type Walker = (node: unknown, scope: Scope) => void
+
+export interface UtilityWalkers {
+  readonly statement: Walker
+  readonly expression: Walker
+}
 
 const KINDS: Readonly<Record<string, StatementKind>> = {
   show: 'show',
@@ -43,6 +48,8 @@ const KINDS: Readonly<Record<string, StatementKind>> = {
   'drop type': 'drop',
   'drop trigger': 'drop',
   'drop function': 'drop',
+  'create table': 'create',
+  'create index': 'create',
   'create schema': 'create',
   'create extension': 'create',
   'create view': 'create',
@@ -62,11 +69,8 @@ export function utilityKindOf(node: AstNode): StatementKind {
 }
 
 /** Adds the facts of a utility statement to `facts`. */
-export function extractUtility(
-  node: AstNode,
-  facts: FactBuilder,
-  statement: StatementWalker,
-): void {
+export function extractUtility(node: AstNode, facts: FactBuilder, walkers: UtilityWalkers): void {
+  const { statement } = walkers
   facts.addKind(utilityKindOf(node))
   const relation = (value: unknown, action: TableAction): void => {
     const name = qualifiedName(value, 'relation')
@@ -108,6 +112,15 @@ export function extractUtility(
       }
       relation(node['name'], 'create')
       return statement(node['query'], new Scope(null).child())
+    case 'create table':
+      return createTable(node, facts, walkers)
+    case 'create index':
+      // The indexed table gets `create`, as PostgreSQL's IndexStmt names it as its relation.
+      relation(node['table'], 'create')
+      for (const item of asList(node['expressions'])) {
+        walkers.expression(asNode(item, 'index expression', false)['expression'], new Scope(null))
+      }
+      return walkers.expression(node['where'], new Scope(null))
     case 'create schema':
       if (isTemporarySchema(nameOf(node['name'], 'schema'))) {
         facts.addFloor('session-state', 'object in the temporary schema')
@@ -120,6 +133,50 @@ export function extractUtility(
         for (const name of asList(node['names'])) relation(name, 'drop')
       }
   }
+}
+
+/**
+ * CREATE TABLE: the table is created, referenced tables get `references`, tables copied by LIKE
+ * or INHERITS are read, and defaults, checks and generated columns may call functions.
+ */
+function createTable(node: AstNode, facts: FactBuilder, walkers: UtilityWalkers): void {
+  const name = qualifiedName(node['name'], 'table')
+  addTableFact(facts, name.schema, name.name, 'create')
+  // Without ON COMMIT DROP, which this parser does not read, a temporary table outlives the
+  // request on a pooled connection.
+  if (node['temporary'] === true) facts.addFloor('session-state', 'temporary table')
+
+  const relation = (value: unknown, action: TableAction): void => {
+    const table = qualifiedName(value, 'relation')
+    addTableFact(facts, table.schema, table.name, action)
+  }
+  const constraint = (value: unknown): void => {
+    const item = asNode(value, 'constraint')
+    if (item.type === 'reference' || item.type === 'foreign key') {
+      relation(item['foreignTable'], 'references')
+    } else if (item.type === 'default') {
+      walkers.expression(item['default'], new Scope(null))
+    } else if (item.type === 'check') {
+      walkers.expression(item['expr'], new Scope(null))
+    } else if (item.type === 'add generated') {
+      walkers.expression(item['expression'], new Scope(null))
+    } else if (!['primary key', 'unique', 'not null', 'null'].includes(item.type)) {
+      throw new SqlUnsupported(PGSQL_AST_FRONT_END, `column constraint ${item.type}`)
+    }
+  }
+
+  for (const value of asList(node['columns'])) {
+    const column = asNode(value, 'column', false)
+    if (column['kind'] === 'like table') {
+      relation(column['like'], 'select')
+    } else if (column['kind'] === 'column') {
+      for (const item of asList(column['constraints'])) constraint(item)
+    } else {
+      throw new SqlUnsupported(PGSQL_AST_FRONT_END, 'table element')
+    }
+  }
+  for (const item of asList(node['constraints'])) constraint(item)
+  for (const parent of asList(node['inherits'])) relation(parent, 'select')
 }
 
 /** SET of a run-time setting: a change of identity, of the transaction, or of the session. */

@@ -46,6 +46,14 @@ const AGREEING: readonly string[] = [
   "UPDATE pg_settings SET setting = 'x' WHERE name = 'y'",
   'CREATE VIEW pg_temp.v AS SELECT 1',
   'CREATE SCHEMA pg_temp',
+  "CREATE TABLE s.t (id int PRIMARY KEY, a text DEFAULT lower('x') NOT NULL, " +
+    'b int REFERENCES u(id), c int GENERATED ALWAYS AS (id * 2) STORED, ' +
+    "CHECK (a <> ''), CONSTRAINT f FOREIGN KEY (b) REFERENCES v(id), LIKE w INCLUDING ALL) " +
+    'INHERITS (p)',
+  'CREATE TEMP TABLE t (a int)',
+  'CREATE TABLE pg_temp.x (a int)',
+  'CREATE UNIQUE INDEX IF NOT EXISTS i ON s.t USING btree (a, lower(b) DESC) WHERE c > 0',
+  "CREATE INDEX ON t ((a + nextval('s')))",
   'SELECT 1 UNION ALL SELECT a FROM t',
   'SELECT a FROM t UNION SELECT b FROM u ORDER BY b LIMIT 1',
   'SELECT a FROM t UNION (SELECT b FROM u ORDER BY b)',
