@@ -29,7 +29,10 @@ export interface DecisionCacheOptions {
 export interface CacheContext {
   readonly dialect: string
   readonly domain: string
+  /** Schema that unqualified tables resolve to first. */
   readonly schema: string
+  /** Further schemas searched after `schema`, in order. Default: none. */
+  readonly otherSchemas?: readonly string[]
   /** Version of the column catalog the check used, or `null` without one. */
   readonly catalogVersion: string | null
   readonly policyVersion: string
@@ -48,7 +51,13 @@ function sameContext(left: CacheContext, right: CacheContext): boolean {
   ) {
     return false
   }
-  return left.roles.every((role, index) => role === right.roles[index])
+  const leftSchemas = left.otherSchemas ?? []
+  const rightSchemas = right.otherSchemas ?? []
+  return (
+    leftSchemas.length === rightSchemas.length &&
+    leftSchemas.every((schema, index) => schema === rightSchemas[index]) &&
+    left.roles.every((role, index) => role === right.roles[index])
+  )
 }
 
 interface CacheEntry {
@@ -87,11 +96,17 @@ export class DecisionCache {
     const last = this.#lastContext
     if (last !== null && sameContext(last.context, context)) return last.key
 
+    const otherSchemas = context.otherSchemas ?? []
+    // The list lengths are parts too, so a schema can never be read as a role.
     const parts = [context.dialect, context.domain, context.schema, context.catalogVersion]
-    parts.push(context.policyVersion, ...context.roles)
+    parts.push(String(otherSchemas.length), ...otherSchemas)
+    parts.push(context.policyVersion, String(context.roles.length), ...context.roles)
     // A missing part is `-`, which no length-prefixed part starts with.
     const key = parts.map((part) => (part === null ? '-' : `${part.length}:${part}`)).join('')
-    this.#lastContext = { context: { ...context, roles: [...context.roles] }, key }
+    this.#lastContext = {
+      context: { ...context, otherSchemas: [...otherSchemas], roles: [...context.roles] },
+      key,
+    }
     return key
   }
 

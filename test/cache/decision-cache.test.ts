@@ -41,7 +41,7 @@ describe('decision cache isolation', () => {
     const engine = await createPolicyEngine()
     const sql = 'SELECT id FROM accounts'
     const first = engine.check({ dialect: 'postgres', roles: ['sql-write', 'sql-read'], sql })
-    const second = engine.check({ dialect: 'postgres', roles: ['sql-read', ' sql-write', 'sql-read'], sql })
+    const second = engine.check({ dialect: 'postgres', roles: ['sql-read', 'sql-write', 'sql-read'], sql })
     assert.equal(second, first)
   })
 
@@ -137,6 +137,34 @@ describe('decision cache isolation', () => {
       cache.contextKey({ ...base, roles: ['1:a'] }),
       cache.contextKey({ ...base, roles: ['1', 'a'] }),
     )
+    assert.notEqual(
+      cache.contextKey({ ...base, schema: 'a\nb' }),
+      cache.contextKey({ ...base, schema: 'a', otherSchemas: ['b'] }),
+    )
+    assert.notEqual(
+      cache.contextKey({ ...base, otherSchemas: ['r'], roles: [] }),
+      cache.contextKey({ ...base, otherSchemas: [], roles: ['r'] }),
+    )
+  })
+
+  it('other schemas are part of the key', () => {
+    const cache = new DecisionCache()
+    const base: CacheContext = {
+      dialect: 'postgres',
+      domain: 'app',
+      schema: 'public',
+      catalogVersion: null,
+      policyVersion: 'v1',
+      roles: ['r'],
+    }
+    const keys = new Set([
+      cache.contextKey(base),
+      cache.contextKey({ ...base, otherSchemas: ['sales'] }),
+      cache.contextKey({ ...base, otherSchemas: ['sales', 'hr'] }),
+      cache.contextKey({ ...base, otherSchemas: ['hr', 'sales'] }),
+    ])
+    assert.equal(keys.size, 4)
+    assert.equal(cache.contextKey({ ...base, otherSchemas: [] }), cache.contextKey(base))
   })
 
   it('reused context key follows changes', () => {
