@@ -51,6 +51,35 @@ function schemaOf(table: TableFact, dialect: string, defaultSchema: string): str
   return dialect === 'postgres' && table.name.startsWith('pg_') ? 'pg_catalog' : defaultSchema
 }
 
+/**
+ * Every schema an unqualified table may resolve to, each of which must allow the access: the
+ * search_path schemas, and pg_catalog first for a pg_* name, which may also be a user table.
+ */
+function schemasOf(
+  table: TableFact,
+  dialect: string,
+  defaultSchema: string,
+  otherSchemas: readonly string[],
+): readonly string[] {
+  if (table.schema !== null) return [table.schema]
+  const searched = otherSchemas.length === 0 ? [defaultSchema] : [defaultSchema, ...otherSchemas]
+  return dialect === 'postgres' && table.name.startsWith('pg_') ? ['pg_catalog', ...searched] : searched
+}
+
+/**
+ * PostgreSQL views of the connection's own session objects. Prepared statements and cursors
+ * stay on a pooled connection, so these views would show earlier users' SQL texts.
+ */
+const SESSION_VIEWS = new Set(['pg_prepared_statements', 'pg_cursors'])
+
+function isSessionInspection(table: TableFact, dialect: string): boolean {
+  return (
+    dialect === 'postgres' &&
+    (table.schema === null || table.schema === 'pg_catalog') &&
+    SESSION_VIEWS.has(table.name)
+  )
+}
+
 function isStatisticsRelation(table: TableFact, dialect: string): boolean {
   return (
     dialect === 'postgres' &&
@@ -69,6 +98,7 @@ export function decideFacts(
   facts: RequestFacts,
   defaultSchema: string,
   catalog: ColumnCatalog | null = null,
+  otherSchemas: readonly string[] = [],
 ): Decision {
   const denials: Denial[] = []
   const grants: Grant[] = []
@@ -92,7 +122,14 @@ export function decideFacts(
       reason: 'the SQL text contains no statement',
     })
   }
-  for (const statement of facts.statements) floorFacts.push(...statement.floor)
+  for (const statement of facts.statements) {
+    floorFacts.push(...statement.floor)
+    for (const table of statement.tables) {
+      if (isSessionInspection(table, facts.dialect)) {
+        floorFacts.push({ rule: 'session-state', construct: `read of ${table.name}` })
+      }
+    }
+  }
   floorFacts.sort((left, right) => FLOOR_ORDER.indexOf(left.rule) - FLOOR_ORDER.indexOf(right.rule))
 
   for (const fact of floorFacts) {
@@ -142,7 +179,9 @@ export function decideFacts(
   for (const statement of facts.statements) {
     for (const kind of statement.kinds) ask('statement', kind)
     for (const table of statement.tables) {
-      ask(tableObject(table, schemaOf(table, facts.dialect, defaultSchema)), table.action)
+      for (const schema of schemasOf(table, facts.dialect, defaultSchema, otherSchemas)) {
+        ask(tableObject(table, schema), table.action)
+      }
     }
     // Columns are governed by deny lines only: access to a table's columns comes with the table.
     for (const column of statement.columns) {

@@ -46,6 +46,12 @@ export interface CheckRequest {
    */
   readonly defaultSchema?: string
   /**
+   * Further schemas the server searches for unqualified tables after `defaultSchema`, as in a
+   * search_path of several schemas. An unqualified table must then be allowed in each of them,
+   * because the policy cannot know which one holds it. Default: none.
+   */
+  readonly otherSchemas?: readonly string[]
+  /**
    * Column lists for expanding `*` over tables that have column rules. Without it (or without a
    * needed table in it) such a `*` is denied and `Decision.catalogNeeds` names the tables.
    */
@@ -101,6 +107,7 @@ export class PolicyEngine {
       dialect: request.dialect,
       domain,
       schema: defaultSchema,
+      otherSchemas: request.otherSchemas ?? [],
       catalogVersion: request.catalog?.version ?? null,
       policyVersion: authorizer.version,
       roles,
@@ -149,14 +156,25 @@ export class PolicyEngine {
       return failure(authorizer, error, 'sql')
     }
 
-    return decideFacts(authorizer, roles, domain, facts, defaultSchema, request.catalog ?? null)
+    return decideFacts(
+      authorizer,
+      roles,
+      domain,
+      facts,
+      defaultSchema,
+      request.catalog ?? null,
+      request.otherSchemas ?? [],
+    )
   }
 }
 
-/** Sorted, de-duplicated, trimmed role names without empty entries. */
+/**
+ * Sorted, de-duplicated role names without empty entries. Names are not trimmed: a role such as
+ * `"admin\u00a0"` must not decide as `admin`, so it stays as given and matches no policy line.
+ */
 function normalizeRoles(roles: readonly string[]): readonly string[] {
   if (isNormalized(roles)) return roles
-  return [...new Set(roles.map((role) => role.trim()).filter((role) => role.length > 0))].sort()
+  return [...new Set(roles.filter((role) => role.trim().length > 0))].sort()
 }
 
 /**
@@ -166,7 +184,7 @@ function normalizeRoles(roles: readonly string[]): readonly string[] {
 function isNormalized(roles: readonly string[]): boolean {
   for (let index = 0; index < roles.length; index += 1) {
     const role = roles[index] as string
-    if (role.length === 0 || role.trim() !== role) return false
+    if (role.trim().length === 0) return false
     if (index > 0 && !((roles[index - 1] as string) < role)) return false
   }
   return true

@@ -25,6 +25,8 @@ export interface AuthorizationContext {
   readonly audit: AuditSink | undefined
   /** Schema that unqualified tables resolve to on this module's connections. */
   readonly defaultSchema?: string
+  /** Further schemas of the connections' search_path, searched after `defaultSchema`. */
+  readonly otherSchemas?: readonly string[]
   /**
    * Reads the column lists a check needs to expand `*` over tables with column rules, as they
    * are visible to the caller's database identity. Without it such requests are denied with
@@ -73,6 +75,7 @@ export async function authorizeRequest(
       sql,
       domain: context.moduleName,
       ...(context.defaultSchema === undefined ? {} : { defaultSchema: context.defaultSchema }),
+      ...(context.otherSchemas === undefined ? {} : { otherSchemas: context.otherSchemas }),
       ...(catalog === undefined ? {} : { catalog }),
     })
   let decision = check()

@@ -198,6 +198,7 @@ export class PostgreSQLDelegationModule implements DelegationModule {
       identities: this.#identities,
       audit: this.#audit,
       ...(settings.searchPath[0] === undefined ? {} : { defaultSchema: settings.searchPath[0] }),
+      otherSchemas: settings.searchPath.slice(1),
       readCatalog: (identity, tables) =>
         this.#catalog.read(pool, identity.legacyName, tables, settings),
     }

@@ -32,6 +32,9 @@ const FLOOR_FUNCTIONS: ReadonlyMap<string, FloorRuleId> = new Map([
   // Settings: set_config('role', ...) is SET ROLE, and any other setting outlives the request.
   ['set_config', 'session-state'],
   ['setseed', 'session-state'],
+  // The functions behind pg_prepared_statements and pg_cursors list earlier requests' texts.
+  ['pg_prepared_statement', 'session-state'],
+  ['pg_cursor', 'session-state'],
   ['pg_advisory_lock', 'session-state'],
   ['pg_advisory_lock_shared', 'session-state'],
   ['pg_try_advisory_lock', 'session-state'],
