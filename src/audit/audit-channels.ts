@@ -6,6 +6,7 @@
 
 import diagnosticsChannel from 'node:diagnostics_channel'
 
+import { isSqlgateError } from '../errors.js'
 import type { AuditEvent, AuditSink } from './audit-event.js'
 
 /** Channel of decision events. */
@@ -41,4 +42,32 @@ export function emitAuditEvent(sink: AuditSink | undefined, build: () => AuditEv
   } catch {
     // A failing sink must not change the outcome of a request.
   }
+}
+
+/** Emits the execution event of one request; `error` is `null` when the statement succeeded. */
+export function emitExecutionEvent(
+  sink: AuditSink | undefined,
+  moduleName: string,
+  requestId: string,
+  startedAt: number,
+  rowCount: number | null,
+  error: unknown,
+): void {
+  emitAuditEvent(sink, () => {
+    let errorCode: string | null = null
+    if (isSqlgateError(error)) errorCode = error.code
+    else if (error !== null) errorCode = 'ERR_EXECUTION_FAILED'
+
+    return {
+      type: 'execution',
+      time: new Date().toISOString(),
+      requestId,
+      module: moduleName,
+      outcome: error === null ? 'succeeded' : 'failed',
+      rowCount,
+      sqlState: (error as { sqlState?: string } | null)?.sqlState ?? null,
+      errorCode,
+      durationMs: performance.now() - startedAt,
+    }
+  })
 }

@@ -12,10 +12,10 @@ import { inspect } from 'node:util'
 
 import sql from 'mssql'
 
-import { emitAuditEvent } from '../../audit/audit-channels.js'
+import { emitExecutionEvent } from '../../audit/audit-channels.js'
 import type { AuditSink } from '../../audit/audit-event.js'
 import type { PolicyEngine } from '../../engine/policy-engine.js'
-import { ImpersonationFailed, isSqlgateError } from '../../errors.js'
+import { ImpersonationFailed } from '../../errors.js'
 import { authorizeRequest, type AuthorizationContext } from '../../execute/authorize-request.js'
 import type {
   DelegationAction,
@@ -175,21 +175,7 @@ export class SQLDelegationModule implements DelegationModule {
   }
 
   #logExecution(requestId: string, start: number, rowCount: number | null, error: unknown): void {
-    let errorCode: string | null = null
-    if (isSqlgateError(error)) errorCode = error.code
-    else if (error !== null) errorCode = 'ERR_EXECUTION_FAILED'
-
-    emitAuditEvent(this.#audit, () => ({
-      type: 'execution',
-      time: new Date().toISOString(),
-      requestId,
-      module: this.name,
-      outcome: error === null ? 'succeeded' : 'failed',
-      rowCount,
-      sqlState: (error as { sqlState?: string } | null)?.sqlState ?? null,
-      errorCode,
-      durationMs: performance.now() - start,
-    }))
+    emitExecutionEvent(this.#audit, this.name, requestId, start, rowCount, error)
   }
 
   toJSON(): Record<string, unknown> {

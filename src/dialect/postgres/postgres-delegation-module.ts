@@ -13,10 +13,10 @@ import { inspect } from 'node:util'
 import pg from 'pg'
 import type { PoolConfig } from 'pg'
 
-import { emitAuditEvent } from '../../audit/audit-channels.js'
+import { emitExecutionEvent } from '../../audit/audit-channels.js'
 import type { AuditSink } from '../../audit/audit-event.js'
 import type { PolicyEngine } from '../../engine/policy-engine.js'
-import { isSqlgateError, SqlUnsupported } from '../../errors.js'
+import { SqlUnsupported } from '../../errors.js'
 import { isReadOnly, type RequestFacts } from '../../extract/statement-facts.js'
 import { authorizeRequest, type AuthorizationContext } from '../../execute/authorize-request.js'
 import type {
@@ -257,17 +257,7 @@ export class PostgreSQLDelegationModule implements DelegationModule {
   }
 
   #logExecution(requestId: string, start: number, rowCount: number | null, error: unknown): void {
-    emitAuditEvent(this.#audit, () => ({
-      type: 'execution',
-      time: new Date().toISOString(),
-      requestId,
-      module: this.name,
-      outcome: error === null ? 'succeeded' : 'failed',
-      rowCount,
-      sqlState: (error as { sqlState?: string } | null)?.sqlState ?? null,
-      errorCode: isSqlgateError(error) ? error.code : error === null ? null : 'ERR_EXECUTION_FAILED',
-      durationMs: performance.now() - start,
-    }))
+    emitExecutionEvent(this.#audit, this.name, requestId, start, rowCount, error)
   }
 
   toJSON(): Record<string, unknown> {
