@@ -91,6 +91,14 @@ export class CasbinAuthorizer {
   readonly #setMemo = new Map<string, Map<string, FactAnswer>>()
   #setMemoEntries = 0
   #setMemoChars = 0
+  /** The decider `forRoles` made last, with what it was made for. */
+  #lastDecider: {
+    readonly domain: string
+    readonly roles: readonly string[]
+    readonly setKey: string
+    readonly state: { answers: Map<string, FactAnswer> }
+    readonly decider: RoleSetDecider
+  } | null = null
   readonly source: PolicySource
 
   private constructor(enforcer: Enforcer, source: PolicySource, memo: AnswerMemoOptions) {
@@ -234,26 +242,41 @@ export class CasbinAuthorizer {
    * pass a sorted, de-duplicated list to share entries.
    */
   forRoles(roles: readonly string[], domain: string): RoleSetDecider {
+    // Requests mostly come in runs of one role set, so the last decider is reused while its
+    // domain and roles are equal (compared by value with a private copy) and its set is live.
+    const last = this.#lastDecider
+    if (
+      last !== null &&
+      last.domain === domain &&
+      sameRoles(last.roles, roles) &&
+      this.#setMemo.get(last.setKey) === last.state.answers
+    ) {
+      this.#touchRoleSet(last.setKey)
+      return last.decider
+    }
+
     const setKey = JSON.stringify([domain, roles])
     const frozenRoles = Object.freeze([...roles])
-    let answers = this.#touchRoleSet(setKey)
+    const state = { answers: this.#touchRoleSet(setKey) }
     const decideKeyed = (key: string, object: string, action: string): FactAnswer => {
-      const known = answers.get(key)
+      const known = state.answers.get(key)
       if (known !== undefined) return known
 
       const answer = this.#combine(frozenRoles, domain, object, action)
       // The set may have been evicted since this decider was made; store into a live one.
-      if (this.#setMemo.get(setKey) !== answers) answers = this.#touchRoleSet(setKey)
-      answers.set(key, answer)
+      if (this.#setMemo.get(setKey) !== state.answers) state.answers = this.#touchRoleSet(setKey)
+      state.answers.set(key, answer)
       this.#setMemoEntries += 1
       this.#setMemoChars += key.length
       this.#evictRoleSets(setKey)
       return answer
     }
-    return {
+    const decider: RoleSetDecider = {
       decide: (object: string, action: string) => decideKeyed(factKey(object, action), object, action),
       decideKeyed,
     }
+    this.#lastDecider = { domain, roles: frozenRoles, setKey, state, decider }
+    return decider
   }
 
   /** Returns the answers of a role set, created if absent, as the most recently used set. */
@@ -332,6 +355,10 @@ function rulesOf(model: Model): PolicyRule[] {
     }
   }
   return rules
+}
+
+function sameRoles(left: readonly string[], right: readonly string[]): boolean {
+  return left.length === right.length && left.every((role, index) => role === right[index])
 }
 
 /** Maximum memoized glob results per authorizer; the memo starts over when it is full. */

@@ -36,6 +36,20 @@ describe('Casbin memo isolation', () => {
     assert.equal(casbin.decide(['sql-read'], 'default', object, 'select').effect, 'allow')
   })
 
+  it('reused decider follows role changes', async () => {
+    const casbin = await authorizer(['p, ops, reports, statement, truncate, allow'])
+    const roles = ['sql-write']
+    assert.equal(casbin.forRoles(roles, 'default').decide('statement', 'delete').effect, 'allow')
+
+    // The same array, changed in place, must not get the previous decider back.
+    roles[0] = 'sql-read'
+    assert.equal(casbin.forRoles(roles, 'default').decide('statement', 'delete').effect, 'none')
+
+    roles[0] = 'ops'
+    assert.equal(casbin.forRoles(roles, 'reports').decide('statement', 'truncate').effect, 'allow')
+    assert.equal(casbin.forRoles(roles, 'default').decide('statement', 'truncate').effect, 'none')
+  })
+
   it('domains never share an answer', async () => {
     const casbin = await authorizer(['p, ops, reports, statement, truncate, allow'])
     assert.equal(casbin.decide(['ops'], 'reports', 'statement', 'truncate').effect, 'allow')
