@@ -2,8 +2,8 @@
  * The sqlgate demo: three users with signed TE-JWTs send real SQL through a PostgreSQL
  * delegation module. Uses the server in DATABASE_URL when set, else an embedded PGlite.
  *
- * Run with `npm start`. The decision log goes to standard error as pino JSON lines; set
- * `SQLGATE_LOG_LEVEL=warn` to see only denials and failures, or `silent` to hide it.
+ * Run with `npm start`. The decision log is off by default so the table stays readable; set
+ * `SQLGATE_LOG_LEVEL=info` to write it to standard error as pino JSON lines.
  */
 
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
@@ -46,7 +46,8 @@ async function main(): Promise<void> {
   const engine = await createPolicyEngine({
     policyDirectory: new URL('./policies/', import.meta.url).pathname,
   })
-  const audit = createPinoAuditSink(createLogger({ destination: process.stderr }))
+  const level = process.env['SQLGATE_LOG_LEVEL'] ?? 'silent'
+  const audit = createPinoAuditSink(createLogger({ destination: process.stderr, level }))
   const module = new PostgreSQLDelegationModule('shop', { engine, audit })
   const parsed = new URL(connectionString)
   await module.initialize({
@@ -103,6 +104,9 @@ async function main(): Promise<void> {
   await module.close()
   await embedded?.stop()
   printTable(rows, process.stdout)
+  if (level === 'silent') {
+    process.stdout.write('\nSet SQLGATE_LOG_LEVEL=info to see the decision log on standard error.\n')
+  }
 }
 
 /** The policy line that allowed the first table access, else the first grant. */
