@@ -60,12 +60,13 @@ describe('sqlgate check', () => {
       JSON.stringify({ dialect: 'postgresql', roles: ['sql-read'], sql: 'DELETE FROM t' }),
       'not json',
       JSON.stringify({ dialect: 'postgres', roles: 'sql-write,sql-read', sql: 'DELETE FROM t' }),
+      JSON.stringify({ dialect: 'postgresql', role: 'sql-read', sql: 'DELETE FROM t' }),
     ].join('\n')
     const result = await run(['check', '--jsonl'], input)
     const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { decision: string })
     assert.deepEqual(
       lines.map((line) => line.decision),
-      ['allow', 'deny', 'error', 'allow'],
+      ['allow', 'deny', 'error', 'allow', 'deny'],
     )
     assert.equal(result.code, 2)
   })

@@ -45,7 +45,7 @@ export function registerCheckCommand(
     .option('--policy <dir>', 'directory with model.conf and policy.csv (default: shipped policy)')
     .option('--domain <name>', 'policy domain: the database module name', 'default')
     .option('--json', 'print the decision as JSON')
-    .option('--jsonl', 'read {"dialect","roles","sql"} lines from stdin, write one JSON line each')
+    .option('--jsonl', 'read {"dialect","roles" (or "role"),"sql"} lines from stdin, write one JSON line each')
     .action(async (sql: string | undefined, options: CheckOptions) => {
       const engine = await createPolicyEngine(
         options.policy === undefined ? {} : { policyDirectory: options.policy },
@@ -102,7 +102,7 @@ async function checkLines(engine: PolicyEngine, options: CheckOptions, io: Comma
   const lines = createInterface({ input: io.stdin, crlfDelay: Infinity })
   for await (const line of lines) {
     if (line.trim() === '') continue
-    let input: { dialect?: unknown; roles?: unknown; sql?: unknown; domain?: unknown }
+    let input: { dialect?: unknown; roles?: unknown; role?: unknown; sql?: unknown; domain?: unknown }
     try {
       input = JSON.parse(line) as typeof input
     } catch {
@@ -111,8 +111,9 @@ async function checkLines(engine: PolicyEngine, options: CheckOptions, io: Comma
       continue
     }
     const dialect = DIALECTS[String(input.dialect ?? options.dialect)]
-    const roles =
-      typeof input.roles === 'string' || Array.isArray(input.roles) ? splitRoles(input.roles) : null
+    // `role` (one role) is accepted too, as in the attack case files.
+    const given = input.roles ?? input.role
+    const roles = typeof given === 'string' || Array.isArray(given) ? splitRoles(given) : null
     if (dialect === undefined || roles === null || typeof input.sql !== 'string') {
       const reason = 'each line needs "dialect" (postgres or mssql), "roles" and "sql"'
       io.stdout.write(`${JSON.stringify({ decision: 'error', reasons: [reason] })}\n`)
