@@ -102,7 +102,7 @@ export function decideFacts(
 ): Decision {
   const denials: Denial[] = []
   const grants: Grant[] = []
-  const asked = new Set<string>()
+  const decidedKeys = new Set<string>()
   const decider = authorizer.forRoles(roles, domain)
   const columnRules = columnRulesOf(authorizer)
   const needs = new Map<string, CatalogTable>()
@@ -150,8 +150,8 @@ export function decideFacts(
 
   const ask = (object: string, action: string, denyOnly = false): void => {
     const key = factKey(object, action)
-    if (asked.has(key)) return
-    asked.add(key)
+    if (decidedKeys.has(key)) return
+    decidedKeys.add(key)
 
     const answer = decider.decideKeyed(key, object, action)
     if (answer.effect === 'allow' && answer.rule !== null) {

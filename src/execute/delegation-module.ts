@@ -12,7 +12,8 @@ import type { VerifiedIdentity } from '../token/verified-identity.js'
 export type DelegationAction = 'query' | 'schema' | 'table-details'
 
 /**
- * Who is asking. Give exactly one of `teJwt`, `subjectToken` or `identity`.
+ * The credentials of the end user behind a request. Give exactly one of `teJwt`, `subjectToken`
+ * or `identity`.
  *
  * > [!WARNING]
  * > `identity` skips token verification: pass only an identity your application verified.

@@ -27,14 +27,16 @@ export class IdentityResolver {
 
   /**
    * Returns the session's verified identity.
-   * @throws TokenInvalid when the session carries no usable credential or the module has no
-   *   setting to verify it; the token errors of verification and exchange otherwise.
+   * @throws TokenInvalid when the session carries no usable credential, or when the module has
+   *   no setting to verify it.
+   * @throws TokenInvalid, TokenExpired, TokenClaimMissing or TokenExchangeFailed from
+   *   verification and exchange.
    */
   async resolve(session: DelegationSession): Promise<VerifiedIdentity> {
-    const given = [session.teJwt, session.subjectToken, session.identity].filter(
+    const credentials = [session.teJwt, session.subjectToken, session.identity].filter(
       (value) => value !== undefined,
     )
-    if (given.length !== 1) {
+    if (credentials.length !== 1) {
       throw new TokenInvalid(
         'credentials',
         'a session must carry exactly one of teJwt, subjectToken or identity',
