@@ -109,13 +109,13 @@ async function main(): Promise<void> {
   }
 }
 
-/** The policy line that allowed the first table access, else the first grant. */
+/** Describes the policy line that allowed the first table access, else the first grant. */
 function grantOf(grants: readonly Grant[]): string {
   const grant = grants.find((item) => item.object.startsWith('table:')) ?? grants[0]
   return grant === undefined ? '' : `${grant.action} on ${grant.object} by "${grant.rule}"`
 }
 
-/** One line on why a request did not run: the first denied fact, or the error. */
+/** Describes in one line why a request did not run: the first denied fact, or the error. */
 function explain(error: unknown): string {
   if (error instanceof AccessDenied) {
     const first = error.denials[0]

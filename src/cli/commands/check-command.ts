@@ -83,7 +83,7 @@ function splitRoles(roles: string | readonly unknown[]): string[] {
   return list.map((role) => role.trim()).filter((role) => role !== '')
 }
 
-/** The JSON form of a decision: decision, reasons, and the facts behind them. */
+/** Converts a decision to its JSON form: decision, reasons, and the facts behind them. */
 export function decisionJson(decision: Decision): Record<string, unknown> {
   return {
     decision: decision.allowed ? 'allow' : 'deny',
@@ -112,8 +112,9 @@ async function checkLines(engine: PolicyEngine, options: CheckOptions, io: Comma
     }
     const dialect = DIALECTS[String(input.dialect ?? options.dialect)]
     // `role` (one role) is accepted too, as in the attack case files.
-    const given = input.roles ?? input.role
-    const roles = typeof given === 'string' || Array.isArray(given) ? splitRoles(given) : null
+    const roleField = input.roles ?? input.role
+    const roles =
+      typeof roleField === 'string' || Array.isArray(roleField) ? splitRoles(roleField) : null
     if (dialect === undefined || roles === null || typeof input.sql !== 'string') {
       const reason = 'each line needs "dialect" (postgres or mssql), "roles" and "sql"'
       io.stdout.write(`${JSON.stringify({ decision: 'error', reasons: [reason] })}\n`)
