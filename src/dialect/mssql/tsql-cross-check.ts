@@ -13,20 +13,39 @@ import { isSymbol, isWord, type TsqlToken } from './tsql-lexer.js'
 /** Words after which SQL Server expects a table name. */
 const TABLE_CONTEXT_WORDS = new Set(['FROM', 'JOIN', 'INTO', 'UPDATE', 'DELETE', 'TABLE'])
 
-/** Functions that read files on the database server. */
+/** Functions that read files, or list or test paths, on the database server. */
 const SERVER_FILE_FUNCTIONS = new Set([
   'FN_GET_AUDIT_FILE',
+  'FN_GET_AUDIT_FILE_V2',
   'FN_XE_FILE_TARGET_READ_FILE',
+  'FN_XE_TELEMETRY_BLOB_TARGET_READ_FILE',
+  'FN_MSXE_READ_EVENT_STREAM',
   'FN_TRACE_GETTABLE',
   'FN_DUMP_DBLOG',
+  'DM_OS_FILE_EXISTS',
+  'DM_OS_ENUMERATE_FILESYSTEM',
 ])
+
+/**
+ * Returns the upper-case name a token calls or names: an unquoted word, or a quoted identifier
+ * followed by `(`, because SQL Server resolves `[fn_trace_gettable](...)` like the bare name.
+ */
+function floorWord(tokens: readonly TsqlToken[], index: number): string | null {
+  const token = tokens[index]
+  if (token?.kind === 'word') return token.value
+  if (token?.kind === 'quoted-identifier' && isSymbol(tokens[index + 1], '(')) {
+    return token.value.toUpperCase()
+  }
+  return null
+}
 
 /** Adds the floor facts that any word of the statement shows, wherever it appears. */
 export function scanFloorWords(tokens: readonly TsqlToken[], facts: FactBuilder): void {
-  tokens.forEach((token, index) => {
-    if (token.kind !== 'word') return
+  tokens.forEach((_token, index) => {
+    const word = floorWord(tokens, index)
+    if (word === null) return
 
-    switch (token.value) {
+    switch (word) {
       case 'OPENROWSET':
         facts.addFloor('remote-access', 'OPENROWSET')
         if (isSymbol(tokens[index + 1], '(') && isWord(tokens[index + 2], 'BULK')) {
@@ -35,19 +54,19 @@ export function scanFloorWords(tokens: readonly TsqlToken[], facts: FactBuilder)
         return
       case 'OPENQUERY':
       case 'OPENDATASOURCE':
-        facts.addFloor('remote-access', token.value)
+        facts.addFloor('remote-access', word)
         return
       case 'REVERT':
       case 'SETUSER':
-        facts.addFloor('identity-change', token.value)
+        facts.addFloor('identity-change', word)
         return
       case 'WAITFOR':
       case 'SHUTDOWN':
-        facts.addFloor('denial-of-service', token.value)
+        facts.addFloor('denial-of-service', word)
         return
       default:
-        if (SERVER_FILE_FUNCTIONS.has(token.value) && isSymbol(tokens[index + 1], '(')) {
-          facts.addFloor('server-files', `function ${token.value.toLowerCase()}`)
+        if (SERVER_FILE_FUNCTIONS.has(word) && isSymbol(tokens[index + 1], '(')) {
+          facts.addFloor('server-files', `function ${word.toLowerCase()}`)
         }
     }
   })

@@ -46,12 +46,26 @@ const FLOOR_HEADS: Readonly<Record<string, [StatementKind, FloorRuleId, string]>
 /** System procedures that break a floor rule when called with EXEC, with the construct label. */
 const PROCEDURE_FLOOR: ReadonlyArray<[RegExp, FloorRuleId, string]> = [
   [/^sp_executesql$/u, 'dynamic-sql', 'procedure sp_executesql'],
+  // sp_MSforeachtable and sp_MSforeachdb run a command string per table or database, and
+  // sp_sqlexec runs its argument as a batch.
+  [/^sp_(msforeach|sqlexec$)/u, 'dynamic-sql', 'procedure that runs a command string'],
   [
     /^sp_(prepare|prepexec|prepexecrpc|execute|unprepare|cursor)/u,
     'dynamic-sql',
     'sp_prepare or sp_cursor procedure',
   ],
   [/^xp_/u, 'server-programs', 'extended stored procedure xp_'],
+  [/^sp_(add|drop)extendedproc$/u, 'server-programs', 'extended procedure registration'],
+  [
+    /^sp_(trace_create|readerrorlog|enumerrorlogs|(attach|detach)_db|attach_single_file_db)$/u,
+    'server-files',
+    'procedure that reads or writes server files',
+  ],
+  [
+    /^sp_addumpdevice$/u,
+    'server-files',
+    'procedure that reads or writes server files',
+  ],
   [/^sp_oa/u, 'server-programs', 'OLE automation procedure sp_OA'],
   [/^sp_execute_external_script$/u, 'server-programs', 'procedure sp_execute_external_script'],
   [/^sp_configure$/u, 'server-processes', 'procedure sp_configure'],

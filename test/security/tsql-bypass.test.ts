@@ -1,0 +1,94 @@
+/**
+ * Bypass attempts against the T-SQL front end under the shipped policy. SQL Server would run
+ * each statement as a write, an identity or session change, dynamic SQL, or a read of server
+ * files, so sqlgate must deny it for `sql-read`, and the floor cases for `sql-write` too.
+ * Every check runs at the engine level, so no database is needed.
+ */
+
+import assert from 'node:assert/strict'
+import { before, describe, it } from 'node:test'
+
+import type { Decision } from '../../src/authorize/decision.js'
+import { createPolicyEngine } from '../../src/engine/create-policy-engine.js'
+import type { PolicyEngine } from '../../src/engine/policy-engine.js'
+
+let engine: PolicyEngine
+
+before(async () => {
+  engine = await createPolicyEngine()
+})
+
+async function check(role: string, sql: string): Promise<Decision> {
+  return engine.check({ dialect: 'mssql', roles: [role], sql })
+}
+
+function floorObjects(decision: Decision): string[] {
+  return decision.denials
+    .filter((denial) => denial.object.startsWith('floor:'))
+    .map((denial) => denial.object)
+}
+
+describe('T-SQL server file functions', () => {
+  // SQL Server resolves a bracketed or double-quoted function name like the bare name.
+  const cases: Array<[string, string]> = [
+    ['bracketed name', "SELECT * FROM [fn_get_audit_file]('c:\\a\\*', default, default)"],
+    ['bracketed part', "SELECT * FROM sys.[fn_get_audit_file]('c:\\a\\*', default, default)"],
+    [
+      'double-quoted part',
+      'SELECT * FROM sys."fn_xe_file_target_read_file"(\'c:\\a\\*\', null, null, null)',
+    ],
+    ['bracketed schema', "SELECT * FROM [sys].[fn_trace_gettable]('c:\\a.trc', default)"],
+    ['bracketed dump log', "SELECT * FROM [fn_dump_dblog](NULL, NULL, 'DISK', 1, 'c:\\a.bak')"],
+    ['audit file v2', "SELECT * FROM sys.fn_get_audit_file_v2('c:\\a\\*', default, default)"],
+    ['file exists', "SELECT * FROM sys.dm_os_file_exists('\\\\host\\share\\a')"],
+    ['enumerate files', "SELECT * FROM sys.dm_os_enumerate_filesystem('c:\\', '*')"],
+    ['telemetry blob', "SELECT * FROM sys.fn_xe_telemetry_blob_target_read_file('a', 1, 1, 1)"],
+  ]
+
+  for (const [name, sql] of cases) {
+    it(`denies ${name}`, async () => {
+      const decision = await check('sql-read', sql)
+      assert.equal(decision.allowed, false)
+      assert.ok(floorObjects(decision).includes('floor:server-files'))
+    })
+  }
+
+  it('denies bracketed OPENROWSET(BULK)', async () => {
+    const sql = "SELECT BulkColumn FROM [OPENROWSET](BULK 'c:\\a', SINGLE_CLOB) AS b"
+    const decision = await check('sql-read', sql)
+    assert.equal(decision.allowed, false)
+    assert.ok(floorObjects(decision).includes('floor:server-files'))
+    assert.ok(floorObjects(decision).includes('floor:remote-access'))
+  })
+
+  it('denies bracketed OPENDATASOURCE', async () => {
+    const sql = "SELECT * FROM [OPENDATASOURCE]('MSOLEDBSQL', 'Data Source=h').db.dbo.t"
+    const decision = await check('sql-read', sql)
+    assert.equal(decision.allowed, false)
+  })
+
+  it('allows a bracketed column alias', async () => {
+    const decision = await check('sql-read', 'SELECT 1 AS [fn_get_audit_file]')
+    assert.equal(decision.allowed, true)
+  })
+})
+
+describe('T-SQL system procedures for sql-write', () => {
+  const cases: Array<[string, string, string]> = [
+    ['sp_MSforeachtable', "EXEC sp_MSforeachtable 'DELETE FROM ?'", 'floor:dynamic-sql'],
+    ['sp_MSforeachdb', "EXEC sys.sp_MSforeachdb 'SELECT 1'", 'floor:dynamic-sql'],
+    ['sp_sqlexec', "EXECUTE sp_sqlexec 'DELETE FROM accounts'", 'floor:dynamic-sql'],
+    ['sp_trace_create', "EXEC sp_trace_create @id OUTPUT, 2, N'c:\\a'", 'floor:server-files'],
+    ['sp_readerrorlog', 'EXEC sp_readerrorlog 0, 1', 'floor:server-files'],
+    ['sp_attach_db', "EXEC sp_attach_db 'd', 'c:\\a.mdf'", 'floor:server-files'],
+    ['sp_addextendedproc', "EXEC sp_addextendedproc 'xp_a', 'a.dll'", 'floor:server-programs'],
+  ]
+
+  for (const [name, sql, floor] of cases) {
+    it(`denies ${name}`, async () => {
+      const decision = await check('sql-write', sql)
+      assert.equal(decision.allowed, false)
+      assert.ok(floorObjects(decision).includes(floor))
+    })
+  }
+})
