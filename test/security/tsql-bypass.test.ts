@@ -6,11 +6,17 @@
  */
 
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { before, describe, it } from 'node:test'
 
 import type { Decision } from '../../src/authorize/decision.js'
-import { createPolicyEngine } from '../../src/engine/create-policy-engine.js'
+import {
+  createPolicyEngine,
+  DEFAULT_POLICY_DIRECTORY,
+} from '../../src/engine/create-policy-engine.js'
 import type { PolicyEngine } from '../../src/engine/policy-engine.js'
+import { createPolicySource } from '../../src/policy/policy-source.js'
 
 let engine: PolicyEngine
 
@@ -91,4 +97,44 @@ describe('T-SQL system procedures for sql-write', () => {
       assert.ok(floorObjects(decision).includes(floor))
     })
   }
+})
+
+describe('T-SQL table hints without WITH', () => {
+  // SQL Server reads `FROM t (NOLOCK)` as table `t` with a hint. The parser reads it as a call of
+  // a table-valued function `t`, which would drop the table from the facts.
+  it('denies a lock hint', async () => {
+    const decision = await check('sql-read', 'SELECT * FROM accounts (XLOCK)')
+    assert.equal(decision.allowed, false)
+    assert.ok(decision.denials.some((denial) => denial.object === 'table:dbo.accounts'))
+  })
+
+  it('denies a lock hint after a join', async () => {
+    const sql = 'SELECT * FROM accounts a JOIN salaries (UPDLOCK) ON a.id = salaries.id'
+    const decision = await check('sql-read', sql)
+    assert.equal(decision.allowed, false)
+  })
+
+  it('denies a hint mixed with arguments', async () => {
+    const decision = await check('sql-read', 'SELECT * FROM accounts (NOLOCK, other)')
+    assert.equal(decision.allowed, false)
+  })
+
+  it('allows a read hint', async () => {
+    const decision = await check('sql-read', 'SELECT * FROM accounts (NOLOCK)')
+    assert.equal(decision.allowed, true)
+  })
+
+  it('keeps a table deny line', async () => {
+    const directory = DEFAULT_POLICY_DIRECTORY
+    const model = readFileSync(join(directory, 'model.conf'), 'utf8')
+    const lines = readFileSync(join(directory, 'policy.csv'), 'utf8')
+    const deny = 'p, sql-read, *, table:dbo.salaries, select, deny\n'
+    const denying = await createPolicyEngine({ policy: createPolicySource(model, lines + deny) })
+
+    const statements = ['SELECT * FROM salaries (NOLOCK)', 'SELECT * FROM dbo.salaries (INDEX(1))']
+    for (const sql of statements) {
+      const decision = await denying.check({ dialect: 'mssql', roles: ['sql-read'], sql })
+      assert.equal(decision.allowed, false, sql)
+    }
+  })
 })

@@ -16,6 +16,7 @@ import {
   unsupported,
   type AstNode,
 } from './mssql-ast.js'
+import { legacyHintTable } from './legacy-table-hints.js'
 import { MssqlExpressionWalker, columnName, functionName } from './mssql-expressions.js'
 import { MssqlScope } from './mssql-scope.js'
 import { TSQL_LOCK_HINTS, TSQL_READ_HINTS } from './tsql-keywords.js'
@@ -249,6 +250,13 @@ export class MssqlExtractor {
       this.statement(expr['ast'], scope)
       if (alias !== null) scope.add(fold(alias), { kind: 'other' })
     } else if (expr !== null && expr['type'] === 'function') {
+      const { schema, name } = functionName(expr)
+      const hinted = legacyHintTable(expr, schema, name, alias)
+      if (hinted !== null) {
+        this.#tableSource(hinted, scope, targets)
+        this.#expressions.walk(item['on'], scope)
+        return
+      }
       this.#expressions.walk(expr, scope)
       this.#remoteFunction(functionName(expr).name)
       if (alias !== null) scope.add(fold(alias), { kind: 'other' })
