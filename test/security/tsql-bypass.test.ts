@@ -99,6 +99,48 @@ describe('T-SQL system procedures for sql-write', () => {
   }
 })
 
+/** Creates an engine with the shipped policy plus `extraLines`. */
+async function engineWith(extraLines: string): Promise<PolicyEngine> {
+  const model = readFileSync(join(DEFAULT_POLICY_DIRECTORY, 'model.conf'), 'utf8')
+  const lines = readFileSync(join(DEFAULT_POLICY_DIRECTORY, 'policy.csv'), 'utf8')
+  return createPolicyEngine({ policy: createPolicySource(model, lines + extraLines) })
+}
+
+describe('T-SQL identifiers with trailing spaces', () => {
+  // SQL Server compares identifiers like strings, ignoring trailing spaces, so `[salaries ]`
+  // names table `salaries` and `[sp_setapprole ]` runs sp_setapprole.
+  it('keeps table and column deny lines', async () => {
+    const denying = await engineWith(
+      'p, sql-read, *, table:dbo.salaries, select, deny\n' +
+        'p, sql-read, *, column:dbo.accounts.ssn, select, deny\n',
+    )
+    for (const sql of ['SELECT * FROM [salaries ]', 'SELECT [ssn  ] FROM accounts']) {
+      const decision = await denying.check({ dialect: 'mssql', roles: ['sql-read'], sql })
+      assert.equal(decision.allowed, false, sql)
+    }
+  })
+
+  it('denies a padded server-file function', async () => {
+    const sql = "SELECT * FROM [fn_get_audit_file ]('c:\\a\\*', default, default)"
+    const decision = await check('sql-read', sql)
+    assert.equal(decision.allowed, false)
+    assert.ok(floorObjects(decision).includes('floor:server-files'))
+  })
+
+  const procedures: Array<[string, string]> = [
+    ["EXEC [sp_setapprole  ] 'r', 'p'", 'floor:identity-change'],
+    ["EXEC [sys].[sp_configure ] 'a', 1", 'floor:server-processes'],
+    ['EXEC "sp_set_session_context " \'k\', 1', 'floor:session-state'],
+  ]
+  for (const [sql, floor] of procedures) {
+    it(`denies ${floor.slice('floor:'.length)} procedure`, async () => {
+      const decision = await check('sql-write', sql)
+      assert.equal(decision.allowed, false)
+      assert.ok(floorObjects(decision).includes(floor))
+    })
+  }
+})
+
 describe('T-SQL table hints without WITH', () => {
   // SQL Server reads `FROM t (NOLOCK)` as table `t` with a hint. The parser reads it as a call of
   // a table-valued function `t`, which would drop the table from the facts.
@@ -125,11 +167,7 @@ describe('T-SQL table hints without WITH', () => {
   })
 
   it('keeps a table deny line', async () => {
-    const directory = DEFAULT_POLICY_DIRECTORY
-    const model = readFileSync(join(directory, 'model.conf'), 'utf8')
-    const lines = readFileSync(join(directory, 'policy.csv'), 'utf8')
-    const deny = 'p, sql-read, *, table:dbo.salaries, select, deny\n'
-    const denying = await createPolicyEngine({ policy: createPolicySource(model, lines + deny) })
+    const denying = await engineWith('p, sql-read, *, table:dbo.salaries, select, deny\n')
 
     const statements = ['SELECT * FROM salaries (NOLOCK)', 'SELECT * FROM dbo.salaries (INDEX(1))']
     for (const sql of statements) {

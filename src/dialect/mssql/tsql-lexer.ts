@@ -12,7 +12,8 @@ export const TSQL_LEXER_NAME = 'tsql-lexer'
 /**
  * Token kinds. Comments and whitespace produce no token.
  * - `word`: an unquoted identifier or keyword; `value` is upper case.
- * - `quoted-identifier`: `[name]` or `"name"`; `value` is the name with escapes removed.
+ * - `quoted-identifier`: `[name]` or `"name"`; `value` is the name with escapes and trailing
+ *   spaces removed.
  * - `string`: `'text'` or `N'text'`; `value` is the text with `''` collapsed.
  * - `variable`: `@name` or `@@name`; `temp-name`: `#name` or `##name`.
  */
@@ -142,7 +143,9 @@ export function lexTsql(sql: string): TsqlToken[] {
 
     if (ch === '[' || ch === '"') {
       const close = ch === '[' ? ']' : '"'
-      const [value, end] = readDelimited(i + 1, close, 'quoted identifier')
+      const [name, end] = readDelimited(i + 1, close, 'quoted identifier')
+      // SQL Server compares identifiers like strings, so `[salaries ]` names table `salaries`.
+      const value = name.replace(/ +$/u, '')
       tokens.push({ kind: 'quoted-identifier', text: sql.slice(start, end), value, start })
       i = end
       continue
