@@ -176,3 +176,37 @@ describe('T-SQL table hints without WITH', () => {
     }
   })
 })
+
+describe('T-SQL column deny lines', () => {
+  const denySsn = 'p, sql-read, *, column:dbo.accounts.ssn, select, deny\n'
+
+  it('denies a column read by PIVOT', async () => {
+    const denying = await engineWith(denySsn)
+    const sql = 'SELECT id FROM accounts AS a PIVOT (MAX(ssn) FOR id IN ([1])) AS p'
+    const decision = await denying.check({ dialect: 'mssql', roles: ['sql-read'], sql })
+    assert.equal(decision.allowed, false)
+    assert.ok(decision.denials.some((denial) => denial.object === 'column:dbo.accounts.ssn'))
+  })
+
+  it('denies a column read by UNPIVOT', async () => {
+    const denying = await engineWith(denySsn)
+    const sql = 'SELECT c FROM accounts UNPIVOT (v FOR c IN (ssn, name)) AS u'
+    const decision = await denying.check({ dialect: 'mssql', roles: ['sql-read'], sql })
+    assert.equal(decision.allowed, false)
+    assert.ok(decision.denials.some((denial) => denial.object === 'column:dbo.accounts.ssn'))
+  })
+
+  // SQL Server resolves an unqualified column that the subquery's own tables lack against the
+  // outer query, so `ssn` below reads accounts.ssn when salaries has no ssn column. Without the
+  // column lists, the front end cannot tell and attributes the column to salaries.
+  it(
+    'denies an outer column in a subquery',
+    { todo: 'unqualified columns resolve outward only with a catalog' },
+    async () => {
+      const denying = await engineWith(denySsn)
+      const sql = "SELECT id FROM accounts WHERE EXISTS (SELECT 1 FROM salaries WHERE ssn = '1')"
+      const decision = await denying.check({ dialect: 'mssql', roles: ['sql-read'], sql })
+      assert.equal(decision.allowed, false)
+    },
+  )
+})

@@ -254,6 +254,7 @@ export class MssqlExtractor {
       const hinted = legacyHintTable(expr, schema, name, alias)
       if (hinted !== null) {
         this.#tableSource(hinted, scope, targets)
+        this.#pivotOperator(item, scope)
         this.#expressions.walk(item['on'], scope)
         return
       }
@@ -264,7 +265,27 @@ export class MssqlExtractor {
       unsupported('FROM item of unknown shape')
     }
 
+    this.#pivotOperator(item, scope)
     this.#expressions.walk(item['on'], scope)
+  }
+
+  /**
+   * Records the source columns of a PIVOT (the aggregate and the pivot column) or an UNPIVOT
+   * (the IN list). The other names in these clauses are new output columns, not references.
+   */
+  #pivotOperator(item: AstNode, scope: MssqlScope): void {
+    const operator = childNode(item, 'operator')
+    if (operator === null) return
+
+    if (operator['type'] === 'pivot') {
+      this.#expressions.walk(operator['expr'], scope)
+      this.#expressions.walk(operator['column'], scope)
+    } else if (operator['type'] === 'unpivot') {
+      const list = childNode(operator, 'in_expr')
+      this.#expressions.walk(list === null ? null : list['right'], scope)
+    } else {
+      unsupported('FROM item operator other than PIVOT or UNPIVOT')
+    }
   }
 
   #remoteFunction(name: string): void {
