@@ -88,6 +88,10 @@ describe('T-SQL system procedures for sql-write', () => {
     ['sp_readerrorlog', 'EXEC sp_readerrorlog 0, 1', 'floor:server-files'],
     ['sp_attach_db', "EXEC sp_attach_db 'd', 'c:\\a.mdf'", 'floor:server-files'],
     ['sp_addextendedproc', "EXEC sp_addextendedproc 'xp_a', 'a.dll'", 'floor:server-programs'],
+    // Collations without _WS compare full-width letters equal to ASCII ones.
+    ['full-width xp_cmdshell', "EXEC \uff58\uff50_cmdshell 'dir'", 'floor:server-programs'],
+    ['full-width sp_executesql', "EXEC \uff53\uff50_executesql N'SELECT 1'", 'floor:dynamic-sql'],
+    ['full-width sp_configure', "EXEC sp_configur\uff45 'a', 1", 'floor:server-processes'],
   ]
 
   for (const [name, sql, floor] of cases) {

@@ -189,8 +189,11 @@ function analyzeExec(tokens: readonly TsqlToken[]): StatementFacts {
   if (name === '') unsupported('EXEC without a procedure name')
 
   const facts = new FactBuilder('call')
+  // Collations without _WS treat full-width letters as their ASCII forms, so `ｘｐ_cmdshell`
+  // can name xp_cmdshell. NFKC maps those (and ligatures such as `ſ`) before matching.
+  const key = name.normalize('NFKC').toLowerCase()
   for (const [pattern, rule, construct] of PROCEDURE_FLOOR) {
-    if (pattern.test(name)) facts.addFloor(rule, construct)
+    if (pattern.test(key)) facts.addFloor(rule, construct)
   }
   // The floor denies these whatever the rest of the call is.
   if (facts.build().floor.length > 0) return facts.build()
