@@ -214,3 +214,26 @@ describe('T-SQL column deny lines', () => {
     },
   )
 })
+
+describe('T-SQL security procedures', () => {
+  // These procedures change logins, users, roles or ownership, which GRANT needs sql-admin for.
+  const statements = [
+    "EXEC sp_addrolemember 'db_owner', 'someone'",
+    "EXEC sys.sp_addsrvrolemember 'someone', 'sysadmin'",
+    "EXEC [sp_password] NULL, 'new', 'sa'",
+    "EXEC sp_change_users_login 'Auto_Fix', 'someone'",
+  ]
+
+  for (const sql of statements) {
+    it(`denies for sql-write: ${sql.split(' ')[1] ?? sql}`, async () => {
+      const decision = await check('sql-write', sql)
+      assert.equal(decision.allowed, false)
+      assert.ok(decision.denials.some((denial) => denial.object === 'statement'))
+    })
+  }
+
+  it('allows for sql-admin', async () => {
+    const decision = await check('sql-admin', "EXEC sp_addrolemember 'reader', 'someone'")
+    assert.equal(decision.allowed, true)
+  })
+})

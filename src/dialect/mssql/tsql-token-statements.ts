@@ -78,6 +78,23 @@ const PROCEDURE_FLOOR: ReadonlyArray<[RegExp, FloorRuleId, string]> = [
   [/^sp_(set_session_context|reset_connection)$/u, 'session-state', 'session procedure'],
 ]
 
+/**
+ * System procedures that grant or revoke access: logins, users, role membership and ownership.
+ * A call also has the kind `grant`, so it needs the same policy line as GRANT.
+ */
+const SECURITY_PROCEDURE = new RegExp(
+  `^sp_(${[
+    '(add|drop)(srv)?rolemember',
+    '(add|drop)(login|user|role|approle)',
+    '(grant|revoke)(dbaccess|login)',
+    'denylogin',
+    'password',
+    'change(objectowner|dbowner|_users_login)',
+    'default(db|language)',
+  ].join('|')})$`,
+  'u',
+)
+
 /** Object classes named in denials of CREATE, ALTER and DROP. */
 const OBJECT_CLASSES = new Set(
   `TABLE VIEW PROCEDURE PROC FUNCTION TRIGGER INDEX SCHEMA USER LOGIN ROLE SEQUENCE SYNONYM TYPE
@@ -201,6 +218,7 @@ function analyzeExec(tokens: readonly TsqlToken[]): StatementFacts {
   if (parts.some((part) => part === '')) unsupported('EXEC of a procedure name with an empty part')
 
   const schema = parts.length === 2 ? (parts[0] as string) : null
+  if (SECURITY_PROCEDURE.test(key)) facts.addKind('grant')
   facts.addFunction(schema, name, 'execute')
   readExecArguments(tokens, afterName, facts)
 
