@@ -237,3 +237,27 @@ describe('T-SQL security procedures', () => {
     assert.equal(decision.allowed, true)
   })
 })
+
+describe('T-SQL session-lived procedure state', () => {
+  // A session-owned application lock and a prepared XML document outlive the request on a
+  // pooled connection.
+  const statements = [
+    "EXEC sp_getapplock 'name', 'Exclusive', 'Session'",
+    "EXEC sp_getapplock @Resource = 'name', @LockMode = 'Exclusive', @LockOwner = 'session'",
+    "EXEC sp_getapplock 'name', 'Exclusive', @owner",
+    "EXEC sp_xml_preparedocument @handle OUTPUT, '<a/>'",
+  ]
+
+  for (const sql of statements) {
+    it(`denies ${sql.slice(5, 40)}`, async () => {
+      const decision = await check('sql-write', sql)
+      assert.equal(decision.allowed, false)
+      assert.ok(floorObjects(decision).includes('floor:session-state'))
+    })
+  }
+
+  it('allows a transaction-owned lock', async () => {
+    const decision = await check('sql-write', "EXEC sp_getapplock 'name', 'Exclusive', 'Transaction'")
+    assert.equal(decision.allowed, true)
+  })
+})

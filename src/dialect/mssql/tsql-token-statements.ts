@@ -75,7 +75,11 @@ const PROCEDURE_FLOOR: ReadonlyArray<[RegExp, FloorRuleId, string]> = [
     'linked server procedure',
   ],
   [/^sp_(setapprole|unsetapprole)$/u, 'identity-change', 'application role procedure'],
-  [/^sp_(set_session_context|reset_connection)$/u, 'session-state', 'session procedure'],
+  [
+    /^sp_(set_session_context|reset_connection|xml_preparedocument)$/u,
+    'session-state',
+    'session procedure',
+  ],
 ]
 
 /**
@@ -212,6 +216,9 @@ function analyzeExec(tokens: readonly TsqlToken[]): StatementFacts {
   for (const [pattern, rule, construct] of PROCEDURE_FLOOR) {
     if (pattern.test(key)) facts.addFloor(rule, construct)
   }
+  if (key === 'sp_getapplock' && mayOwnSessionLock(tokens.slice(afterName))) {
+    facts.addFloor('session-state', 'application lock owned by the session')
+  }
   // The floor denies these whatever the rest of the call is.
   if (facts.build().floor.length > 0) return facts.build()
   if (parts.length > 2) unsupported('EXEC of a procedure in another database')
@@ -223,6 +230,18 @@ function analyzeExec(tokens: readonly TsqlToken[]): StatementFacts {
   readExecArguments(tokens, afterName, facts)
 
   return facts.build()
+}
+
+/**
+ * Tells whether sp_getapplock arguments may set `@LockOwner = 'Session'`: a `'Session'` string
+ * or a variable passed as a value, whose content is unknown. Such a lock outlives the request.
+ */
+function mayOwnSessionLock(args: readonly TsqlToken[]): boolean {
+  return args.some(
+    (token, index) =>
+      (token.kind === 'string' && token.value.trim().toLowerCase() === 'session') ||
+      (token.kind === 'variable' && !isSymbol(args[index + 1], '=')),
+  )
 }
 
 /** Accepts only constant and variable arguments, so no expression can hide a query. */
