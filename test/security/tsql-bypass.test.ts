@@ -257,7 +257,8 @@ describe('T-SQL session-lived procedure state', () => {
   }
 
   it('allows a transaction-owned lock', async () => {
-    const decision = await check('sql-write', "EXEC sp_getapplock 'name', 'Exclusive', 'Transaction'")
+    const sql = "EXEC sp_getapplock 'name', 'Exclusive', 'Transaction'"
+    const decision = await check('sql-write', sql)
     assert.equal(decision.allowed, true)
   })
 })
