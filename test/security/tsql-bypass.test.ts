@@ -262,3 +262,26 @@ describe('T-SQL session-lived procedure state', () => {
     assert.equal(decision.allowed, true)
   })
 })
+
+describe('T-SQL definition procedures', () => {
+  // These procedures change object definitions or options, which ALTER needs sql-admin for.
+  const statements = [
+    "EXEC sp_rename 'dbo.accounts', 'old_accounts'",
+    "EXEC sp_procoption 'dbo.p', 'startup', 'on'",
+    "EXEC sys.sp_addextendedproperty 'name', 'value'",
+    "EXEC sp_bindrule 'r', 'dbo.accounts.id'",
+  ]
+
+  for (const sql of statements) {
+    it(`denies for sql-write: ${sql.split(' ')[1] ?? sql}`, async () => {
+      const decision = await check('sql-write', sql)
+      assert.equal(decision.allowed, false)
+      assert.ok(decision.denials.some((denial) => denial.object === 'statement'))
+    })
+  }
+
+  it('allows sp_rename for sql-admin', async () => {
+    const decision = await check('sql-admin', "EXEC sp_rename 'dbo.accounts', 'old_accounts'")
+    assert.equal(decision.allowed, true)
+  })
+})

@@ -99,6 +99,27 @@ const SECURITY_PROCEDURE = new RegExp(
   'u',
 )
 
+/**
+ * System procedures that change object definitions or options: renames, bound rules and
+ * defaults, alias types, trigger order, table and startup options, statistics, recompilation
+ * and extended properties. A call also has the kind `alter`, so it needs the same policy line
+ * as ALTER.
+ */
+const DEFINITION_PROCEDURE = new RegExp(
+  `^sp_(${[
+    'rename',
+    '(un)?bind(rule|efault)',
+    '(add|drop)type',
+    'settriggerorder',
+    '(table|proc)option',
+    'recompile',
+    'refresh(view|sqlmodule)',
+    '(add|update|drop)extendedproperty',
+    '(auto|create|update)stats',
+  ].join('|')})$`,
+  'u',
+)
+
 /** Object classes named in denials of CREATE, ALTER and DROP. */
 const OBJECT_CLASSES = new Set(
   `TABLE VIEW PROCEDURE PROC FUNCTION TRIGGER INDEX SCHEMA USER LOGIN ROLE SEQUENCE SYNONYM TYPE
@@ -226,6 +247,7 @@ function analyzeExec(tokens: readonly TsqlToken[]): StatementFacts {
 
   const schema = parts.length === 2 ? (parts[0] as string) : null
   if (SECURITY_PROCEDURE.test(key)) facts.addKind('grant')
+  if (DEFINITION_PROCEDURE.test(key)) facts.addKind('alter')
   facts.addFunction(schema, name, 'execute')
   readExecArguments(tokens, afterName, facts)
 
