@@ -324,12 +324,12 @@ export class CasbinAuthorizer {
     return this.#lineNumbers.get(rule)
   }
 
-  /** Every `p` line as fields, for lint and explain. */
+  /** Returns every `p` line as fields, for lint and explain. */
   policyLines(): Promise<string[][]> {
     return this.#enforcer.getPolicy()
   }
 
-  /** Every `g` line as fields. */
+  /** Returns every `g` line as fields. */
   roleLines(): Promise<string[][]> {
     return this.#enforcer.getGroupingPolicy()
   }

@@ -24,7 +24,7 @@ export interface PolicyEngineOptions {
   readonly authorizer: CasbinAuthorizer
   /** One front end per dialect the engine accepts. A dialect without one is denied. */
   readonly frontEnds: Partial<Record<Dialect, SqlFrontEnd>>
-  /** Largest SQL text in UTF-8 bytes; larger text is denied before any parser sees it. Default 256 KiB. */
+  /** Largest SQL text in UTF-8 bytes; larger text is denied before any parser reads it. Default 256 KiB. */
   readonly maxSqlBytes?: number
   /** Schema assumed for unqualified tables. Default `public` for postgres, `dbo` for mssql. */
   readonly defaultSchemas?: Partial<Record<Dialect, string>>
@@ -48,7 +48,7 @@ export interface CheckRequest {
   /**
    * Further schemas the server searches for unqualified tables after `defaultSchema`, as in a
    * search_path of several schemas. An unqualified table must then be allowed in each of them,
-   * because the policy cannot know which one holds it. Default: none.
+   * because the policy cannot know which one contains it. Default: none.
    */
   readonly otherSchemas?: readonly string[]
   /**
@@ -90,7 +90,7 @@ export class PolicyEngine {
     this.#cache?.clear()
   }
 
-  /** The front end for a dialect, if the engine has one. */
+  /** Returns the front end for a dialect, or `undefined` when the engine has none. */
   frontEnd(dialect: Dialect): SqlFrontEnd | undefined {
     return this.#frontEnds[dialect]
   }
