@@ -1,6 +1,6 @@
 /**
  * Column lists read from a database catalog, cached per identity and table for a time to live.
- * Each dialect supplies the query; this class decides what to read, groups the returned rows by
+ * Each dialect supplies the query. This class decides what to read, groups the returned rows by
  * table, and bounds the cache by entries, oldest evicted first.
  */
 
@@ -19,7 +19,7 @@ export interface ColumnListCacheOptions {
   readonly maxEntries?: number
 }
 
-/** How one dialect names cache entries and reads the catalog. */
+/** The dialect-specific part of a catalog read: cache keys, name folding and the query. */
 export interface ColumnListSource {
   /** Key of a table's list for the identity the read runs as. */
   keyOf(table: CatalogTable): string

@@ -84,7 +84,7 @@ export async function createPostgresFrontEnd(
     : createCrossCheckFrontEnd(pgsqlAst, libpgQuery)
 }
 
-/** The default front end of every dialect whose parser is installed. */
+/** Creates the default front end of every dialect whose parser is installed. */
 export async function createDefaultFrontEnds(): Promise<Partial<Record<Dialect, SqlFrontEnd>>> {
   const frontEnds: Partial<Record<Dialect, SqlFrontEnd>> = {
     postgres: await createLibpgQueryFrontEnd(),

@@ -1,7 +1,8 @@
 /**
  * The policy engine: size limit, analysis by the dialect's front end, the built-in floor, then
- * the Casbin policy, for one request. It never throws for hostile input: a parse failure, an
- * unsupported construct or a missing role is a denial with a reason.
+ * the Casbin policy, for one request. Hostile input never throws: a parse failure, an unsupported
+ * construct or a missing role is a denial with a reason. Misuse of the API (a dialect without a
+ * front end) throws a TypeError.
  */
 
 import type { CasbinAuthorizer } from '../authorize/casbin-authorizer.js'

@@ -1,7 +1,7 @@
 /**
- * Dialect-neutral facts that an extractor reports for one statement. The authorizer sees only
- * these facts, never the parse tree, so every dialect and front end must fill them completely:
- * a construct that cannot be described here is an `SqlUnsupported` error, never an omission.
+ * Dialect-neutral facts that an extractor reports for one statement. The authorizer reads only
+ * these facts, never the parse tree, so every dialect and front end must fill them completely.
+ * A construct that cannot be described here is an `SqlUnsupported` error, never an omission.
  */
 
 import type { FloorRuleId } from '../floor/floor-rules.js'
@@ -56,7 +56,7 @@ export type StatementKind =
 /** Kinds that only read data. A request made only of these runs in a read-only transaction. */
 export const READ_KINDS: ReadonlySet<StatementKind> = new Set(['select', 'explain', 'show'])
 
-/** What a statement does to a table or view. */
+/** The action a statement performs on a table or view. */
 export type TableAction =
   | 'select'
   | 'insert'
@@ -115,7 +115,7 @@ export interface StatementFacts {
   readonly functions: readonly FunctionFact[]
   readonly floor: readonly FloorFact[]
   /**
-   * Where the statement is in the request text, as UTF-16 offsets (`text.slice(start, end)`).
+   * Position of the statement in the request text, as UTF-16 offsets (`text.slice(start, end)`).
    * Set by front ends that know statement boundaries; needed to run several statements.
    */
   readonly span?: { readonly start: number; readonly end: number }

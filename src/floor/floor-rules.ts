@@ -22,7 +22,7 @@ export interface FloorRule {
   readonly id: FloorRuleId
   /** Whether an exact policy line may lift the rule for a role. */
   readonly liftable: boolean
-  /** What the rule protects against, in words. */
+  /** The harm the rule prevents, in words. */
   readonly reason: string
 }
 

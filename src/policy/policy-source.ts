@@ -12,7 +12,7 @@ export interface PolicySource {
   readonly model: string
   /** Policy lines (policy.csv), comments and blank lines included. */
   readonly policy: string
-  /** Where the policy came from, for messages: a directory or `inline`. */
+  /** Origin of the policy, for messages: a directory or `inline`. */
   readonly origin: string
   /** First 16 hex digits of the SHA-256 of model and policy. */
   readonly version: string

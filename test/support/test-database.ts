@@ -92,7 +92,7 @@ async function createRoles(admin: pg.Client): Promise<void> {
   await admin.query(`GRANT ${READER_ROLE}, ${WRITER_ROLE} TO ${SERVICE_LOGIN}`)
 }
 
-/** The schema the public attack cases assume, with a few rows. */
+/** Creates the schema the public attack cases assume, with a few rows. */
 async function createBankSchema(admin: pg.Client): Promise<void> {
   await admin.query(`
     CREATE TABLE IF NOT EXISTS public.accounts (id int PRIMARY KEY, balance numeric NOT NULL);

@@ -68,7 +68,10 @@ function spanOf(
   return Object.freeze({ start, end })
 }
 
-/** The parser's message without the SQL text: PostgreSQL messages can quote the input. */
+/**
+ * Returns the parser's message without the SQL text, because PostgreSQL messages can quote the
+ * input.
+ */
 function parseMessage(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error)
   const withoutInput = message

@@ -55,7 +55,7 @@ export interface PostgreSQLModuleConfig {
     /** Schemas for `SET LOCAL search_path`, which fixes what unqualified names mean. Default `public`. */
     readonly searchPath?: readonly string[]
     /**
-     * Send the transaction's messages without waiting for each answer. Default `false`.
+     * Send the transaction's messages without waiting for each response. Default `false`.
      * A failed role switch still aborts the transaction before the statement runs.
      */
     readonly pipeline?: boolean

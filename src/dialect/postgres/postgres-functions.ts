@@ -1,5 +1,5 @@
 /**
- * What sqlgate knows about PostgreSQL built-in functions: which ones break the floor and which
+ * Facts sqlgate keeps about PostgreSQL built-in functions: which ones break the floor and which
  * ones change data. Names are matched without their schema, so `pg_catalog.pg_read_file` and a
  * look-alike in another schema are treated the same way, which can only deny more.
  */
@@ -42,7 +42,7 @@ const FLOOR_FUNCTIONS: ReadonlyMap<string, FloorRuleId> = new Map([
   ['pg_advisory_unlock', 'session-state'],
   ['pg_advisory_unlock_shared', 'session-state'],
   ['pg_advisory_unlock_all', 'session-state'],
-  // Sleeping holds a pooled connection; only statement_timeout would end it.
+  // Sleeping keeps a pooled connection busy, and only statement_timeout would end it.
   ['pg_sleep', 'denial-of-service'],
   ['pg_sleep_for', 'denial-of-service'],
   ['pg_sleep_until', 'denial-of-service'],

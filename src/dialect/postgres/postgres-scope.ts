@@ -27,7 +27,7 @@ export class Scope {
     this.parent = parent
   }
 
-  /** A child scope for a sub-query: it sees this scope's entries and CTE names. */
+  /** Creates a child scope for a sub-query, which can refer to this scope's entries and CTE names. */
   child(): Scope {
     return new Scope(this)
   }
